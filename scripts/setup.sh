@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# One-shot, idempotent set-up of a graphreg development environment on Debian with Python 3.11:
+#   1. .venv with the tested dependency set (constraints.txt) and graphreg in editable mode;
+#   2. Debian's dataset-fashion-mnist (the default data set);
+#   3. with --browser: Debian's chromium + chromium-driver for the docs browser test.
+# A second run checks stamps and finishes in seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+want_browser=0
+for a in "$@"; do case "$a" in --browser) want_browser=1;; *) echo "setup.sh: unknown option $a" >&2; exit 2;; esac; done
+
+# Root or sudo for apt-get; a clear message otherwise.
+apt_install() {
+  local pkgs=("$@") missing=()
+  for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo
+    else
+      echo "setup.sh: Debian packages missing: ${missing[*]}" >&2
+      echo "setup.sh: run as root:  apt-get update && apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  echo "setup.sh: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+apt_install dataset-fashion-mnist
+[ $want_browser -eq 1 ] && apt_install chromium chromium-driver
+
+stamp=.venv/.graphreg-setup
+hash=$(cat constraints.txt settings.ini setup.py | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && .venv/bin/python -c "import graphreg" 2>/dev/null; then
+  echo "setup.sh: .venv is up to date"
+  exit 0
+fi
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+echo "setup.sh: installing the tested dependency set into .venv (a few minutes on a fresh machine)"
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
+.venv/bin/python -m pip check
+echo "$hash" > "$stamp"
+echo "setup.sh: done"
