@@ -41,7 +41,6 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && .venv/bin/python -c "im
 fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 echo "setup.sh: installing the tested dependency set into .venv (a few minutes on a fresh machine)"
-.venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
 .venv/bin/python -m pip check
 echo "$hash" > "$stamp"
