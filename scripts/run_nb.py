@@ -13,7 +13,7 @@ from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 from nbdev.config import get_config
 from nbdev.process import extract_directives
-from fastcore.basics import working_directory
+from fastcore.foundation import working_directory
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
