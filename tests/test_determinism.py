@@ -1,0 +1,21 @@
+"The same config and seed give identical results on the CPU: two separate processes, bit-identical weights and rows."
+import subprocess
+import pandas as pd, torch
+from conftest import graphreg_cmd, env
+
+def test_same_config_same_results(make_config, tmp_path):
+    cfg = make_config('det', variants={'Vanilla': {}, 'Proposed+Parseval': {'beta': 0.01, 'gamma': 0.01, 'm': 2}},
+                      tests={'clean': {}, 'gaussian_noise': {'snr_db': [15.0], 'n_draws': 2},
+                             'dropout': {'p': [0.25], 'n_runs': 2}, 'pgd': {'steps': 2}})
+    runs = []
+    for i in range(2):
+        rd = tmp_path/f'run{i}'
+        r = subprocess.run(graphreg_cmd('run', cfg, '--run-dir', rd, '--quiet', '--no-report'), env=env(),
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-3000:]
+        runs.append(rd)
+    a, b = (pd.read_csv(rd/'results.csv').drop(columns='seconds') for rd in runs)
+    pd.testing.assert_frame_equal(a, b)
+    for jd in (runs[0]/'jobs').iterdir():
+        s0, s1 = torch.load(jd/'model.pth'), torch.load(runs[1]/'jobs'/jd.name/'model.pth')
+        assert s0.keys() == s1.keys() and all(torch.equal(s0[k], s1[k]) for k in s0), jd.name
