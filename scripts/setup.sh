@@ -2,7 +2,8 @@
 # One-shot, idempotent set-up of a graphreg development environment on Debian with Python 3.11:
 #   1. .venv with the tested dependency set (constraints.txt) and graphreg in editable mode;
 #   2. Debian's dataset-fashion-mnist (the default data set);
-#   3. with --browser: Debian's chromium + chromium-driver for the docs browser test.
+#   3. KaTeX (npm's `katex` package, unpacked into .venv/docs-vendor/) for the offline documentation build;
+#   4. with --browser: Debian's chromium + chromium-driver for the docs browser test (and npm if missing).
 # A second run checks stamps and finishes in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,11 +38,30 @@ stamp=.venv/.graphreg-setup
 hash=$(cat constraints.txt settings.ini setup.py | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && .venv/bin/python -c "import graphreg" 2>/dev/null; then
   echo "setup.sh: .venv is up to date"
-  exit 0
+else
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  echo "setup.sh: installing the tested dependency set into .venv (a few minutes on a fresh machine)"
+  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
+  .venv/bin/python -m pip check
+  echo "$hash" > "$stamp"
 fi
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-echo "setup.sh: installing the tested dependency set into .venv (a few minutes on a fresh machine)"
-.venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
-.venv/bin/python -m pip check
-echo "$hash" > "$stamp"
+
+# KaTeX for the documentation's math, bundled into the site by scripts/build_docs.py (no CDN at read time).
+# `npm pack` fetches the package alone (its dist/ has no runtime dependencies); the version is pinned here
+# and in build_docs.py's KATEX_VERSION.
+katex_version=0.19.1
+katex_dir=.venv/docs-vendor/katex
+if ! grep -qs "\"version\": \"$katex_version\"" "$katex_dir/package.json"; then
+  command -v npm >/dev/null || { [ $want_browser -eq 1 ] && apt_install npm; } || true
+  if command -v npm >/dev/null; then
+    echo "setup.sh: installing KaTeX $katex_version (npm) into $katex_dir"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "katex@$katex_version" >/dev/null)
+    rm -rf "$katex_dir" && mkdir -p "$katex_dir"
+    tar xzf "$tmp/katex-$katex_version.tgz" -C "$katex_dir" --strip-components=1
+    rm -rf "$tmp"
+  else
+    echo "setup.sh: npm not found, so KaTeX is not installed: the docs build needs it (rerun with --browser as root)" >&2
+  fi
+fi
 echo "setup.sh: done"

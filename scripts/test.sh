@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite (README's second command): set-up, notebooks and modules in sync,
-# every notebook's tests (nbdev_test), then pytest over tests/.
+# every notebook's tests (nbdev_test), the documentation site built and checked in a browser, then pytest
+# over tests/ (README.md in step with nbs/index.ipynb included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --browser
@@ -18,6 +19,10 @@ fi
 
 echo "== nbdev_test: every notebook (cells flagged 'slow' are skipped; --flags slow runs them)"
 $V/nbdev_test --n_workers 2 --timing
+
+echo "== docs: build the site offline into _docs/ (scripts/build_docs.py), then check it in headless Chromium"
+$V/python scripts/build_docs.py
+$V/python scripts/docs_test.py
 
 echo "== pytest"
 set +e
