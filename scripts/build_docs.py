@@ -239,6 +239,12 @@ def postprocess(html):
     return str(soup).replace('<!--GR-TOC-->', toc_html)
 
 
+def inline_md(text):
+    "A title's inline markup (`code` only, as used in titles here) as HTML."
+    import html
+    return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(text))
+
+
 def sidebar_html(pages, current, root):
     "The sidebar: one link per page in sidebar.yml's order, sections as headed groups."
     out, section = ['<ul class="gr-nav">'], None
@@ -248,7 +254,7 @@ def sidebar_html(pages, current, root):
             section = p['section']
             out.append(f'<li class="gr-nav-section"><span>{section.replace("_", " ").capitalize()}</span><ul>')
         cls = ' class="active" aria-current="page"' if p is current else ''
-        out.append(f'<li><a{cls} href="{root}{p["out"]}">{p["title"]}</a></li>')
+        out.append(f'<li><a{cls} href="{root}{p["out"]}">{inline_md(p["title"])}</a></li>')
     if section is not None: out.append('</ul></li>')
     out.append('</ul>')
     return '\n'.join(out)
@@ -295,9 +301,11 @@ def render_site(nbs_path, cache, out):
     copy_static(out)
     for i, p in enumerate(pages):
         root = '../' * p['out'].count('/')
-        link = lambda q: None if q is None else dict(href=root + q['out'], title=q['title'])
-        gr = dict(root=root, page_path=p['out'], page_title=p['title'], title_id=slugify(p['title']),
-                  description=p['fm'].get('description', ''), site_title=cfg.get('title', cfg.lib_name),
+        link = lambda q: None if q is None else dict(href=root + q['out'], title=inline_md(q['title']))
+        gr = dict(root=root, page_path=p['out'], page_title=p['title'].replace('`', ''),
+                  page_title_html=inline_md(p['title']), title_id=slugify(p['title']),
+                  description=p['fm'].get('description', '').replace('`', ''),
+                  description_html=inline_md(p['fm'].get('description', '')), site_title=cfg.get('title', cfg.lib_name),
                   site_description=cfg.get('description', ''), version=cfg.get('version', ''),
                   repo_url=cfg.get('git_url', ''), copyright=f"© {cfg.get('copyright', '')}",
                   sidebar_html=sidebar_html(pages, p, root),
