@@ -84,6 +84,68 @@ def imports_only(cell):
     return '\n'.join(ast.unparse(n) for n in imps)
 
 
+def _md_cell(x):
+    "Text safe inside a markdown table cell."
+    return str(x).replace('|', '\\|').replace('\n', ' ')
+
+
+def _sig_and_table(sym):
+    """(compact signature, markdown table of the arguments) of `sym` from its docments: the classic
+    show_doc layout, for the offline build (nbdev 2.4's default puts the docments as comments in the signature)."""
+    import inspect
+    from fastcore.docments import docments, _show_param, _unwrap_sym
+    sym = _unwrap_sym(sym)
+    try: sig = inspect.signature(sym)
+    except (ValueError, TypeError): return None, ''
+    try: dm = docments(sym, full=True)
+    except Exception: return None, ''
+    prefix = 'class' if inspect.isclass(sym) else 'async def' if inspect.iscoroutinefunction(sym) else 'def'
+    params = [_show_param(p) for n, p in sig.parameters.items() if n != 'self']  # quotes of annotations dropped
+    ret = sig.return_annotation
+    tail = '' if ret is inspect.Signature.empty else f" -> {inspect.formatannotation(ret).strip(chr(39))}"
+    name = getattr(sym, '__name__', str(sym))
+    one = f"{prefix} {name}({', '.join(params)}){tail}"
+    sig_s = one if len(one) <= 100 else f"{prefix} {name}(\n" + ''.join(f'    {q},\n' for q in params) + f"){tail}"
+    fmt = lambda a: '' if a is inspect.Parameter.empty else inspect.formatannotation(a).strip("'")
+    rows = []
+    for n, p in sig.parameters.items():
+        if n == 'self': continue
+        d = dm.get(n) or {}
+        star = '\\*' * (p.kind == p.VAR_POSITIONAL) + '\\*\\*' * (p.kind == p.VAR_KEYWORD)
+        dflt = '' if p.default is inspect.Parameter.empty else f'`{_md_cell(repr(p.default))}`'
+        rows.append(f"| {star}{_md_cell(n)} | {_md_cell(fmt(p.annotation))} | {dflt} | {_md_cell(d.get('docment') or '')} |")
+    r = dm.get('return')
+    if r is not None and r.docment:
+        rows.append(f"| **Returns** | {_md_cell(fmt(ret))} |  | {_md_cell(r.docment)} |")
+    if not rows: return sig_s, ''
+    return sig_s, '|  | **Type** | **Default** | **Details** |\n| -- | -------- | ----------- | ----------- |\n' + '\n'.join(rows)
+
+
+def _table_repr_markdown(self):
+    "show_doc's markdown: source link, heading, compact signature, docstring, then the table of arguments."
+    from nbdev.doclinks import NbdevLookup
+    from fastcore.docments import _ital_first
+    sig_s, table = _sig_and_table(self.sym)
+    if sig_s is None: return _orig_repr_markdown(self)
+    doc = '---\n\n'
+    src = NbdevLookup().code(self.fn)
+    if src: doc += f'[source]({src}){{target="_blank" style="float:right; font-size:smaller"}}\n\n'
+    doc += f"{'#' * self.title_level} {self.nm}\n\n```python\n{sig_s}\n```"
+    if self.docs: doc += f'\n\n{_ital_first(self.docs)}'
+    if table: doc += f'\n\n{table}'
+    return doc
+
+
+_orig_repr_markdown = None
+
+def use_table_show_doc():
+    "Make nbdev's show_doc render the table of arguments (in this process)."
+    global _orig_repr_markdown
+    import nbdev.showdoc
+    if _orig_repr_markdown is None: _orig_repr_markdown = nbdev.showdoc.BasicMarkdownRenderer._repr_markdown_
+    nbdev.showdoc.BasicMarkdownRenderer._repr_markdown_ = _table_repr_markdown
+
+
 def _exec_show_docs_call(self, cell):
     "nbdev's `exec_show_docs.__call__`, except that a cell mixing imports and other code runs its imports only."
     from fastcore.basics import str2bool
@@ -105,6 +167,7 @@ def _proc_one(job):
     src, dst, x = job
     if src.suffix != '.ipynb': return nbdev.serve_drv.main(job)
     nbdev.processors.exec_show_docs.__call__ = _exec_show_docs_call
+    use_table_show_doc()
     os.environ['IN_TEST'] = '1'
     nb = read_nb(src)
     x()(nb)

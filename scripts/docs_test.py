@@ -14,7 +14,7 @@ with a fresh profile and no network features, and checks that
 * each page with math shows it typeset by the bundled KaTeX: `.katex` elements, no `.katex-error`,
   no raw `$...$`/`$$...$$` left in the text;
 
-and saves screenshots of every page (top, and first figure) into screenshots/ (git-ignored).
+and saves screenshots of every page (top, first API table, first figure) into screenshots/ (git-ignored).
 Selenium is the W3C WebDriver client; the chromedriver from Debian matches Debian's Chromium exactly.
 """
 import argparse, functools, http.server, json, shutil, sys, tempfile, threading, time
@@ -87,6 +87,10 @@ def check_page(drv, url, page, shots, wait_s):
     if raw: problems.append(f'raw TeX left in the page: {raw}')
     name = page['out'].replace('/', '__').removesuffix('.html')
     drv.save_screenshot(str(shots / f'{name}.png'))
+    if drv.execute_script("return !!document.querySelector('.jp-OutputArea-output table')"):  # a show_doc table
+        drv.execute_script("document.querySelector('.jp-OutputArea-output table').scrollIntoView({block: 'center'})")
+        time.sleep(0.2)
+        drv.save_screenshot(str(shots / f'{name}-api.png'))
     if imgs:
         drv.execute_script("document.querySelector('article img').scrollIntoView({block: 'center'})")
         time.sleep(0.2)
