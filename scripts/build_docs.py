@@ -75,7 +75,7 @@ def imports_only(cell):
     import ast
     from nbdev.processors import cell_lang
     if cell.cell_type != 'code' or cell_lang(cell) != 'python': return None
-    if cell.directives_.keys() & {'export', 'exports', 'exporti', 'exec_doc'}: return None
+    if (extract_directives(cell, remove=False) or {}).keys() & {'export', 'exports', 'exporti', 'exec_doc'}: return None
     try: tree = ast.parse(re.sub(r'^\s*[%!].*$', '', cell.source, flags=re.M))
     except SyntaxError: return None
     imps = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]

@@ -8,7 +8,8 @@ in headless Chromium (Debian's `chromium` + `chromium-driver`, installed by `scr
 with a fresh profile and no network features, and checks that
 
 * every page loads with no console error (failed resources included) and no JavaScript exception;
-* the home page's navigation links to every page of the site, and every page to every other;
+* the home page's navigation links to every page of the site, and every page to every other; no link
+  between pages (nbdev's doc links included) points to a missing page or anchor;
 * each page that has figures (per _docs/pages.json, written by build_docs.py) shows them all, and at
   least one, with non-zero natural size;
 * each page with math shows it typeset by the bundled KaTeX: `.katex` elements, no `.katex-error`,
@@ -17,7 +18,7 @@ with a fresh profile and no network features, and checks that
 and saves screenshots of every page (top, first API table, first figure) into screenshots/ (git-ignored).
 Selenium is the W3C WebDriver client; the chromedriver from Debian matches Debian's Chromium exactly.
 """
-import argparse, functools, http.server, json, shutil, sys, tempfile, threading, time
+import argparse, functools, http.server, json, posixpath, re, shutil, sys, tempfile, threading, time
 from pathlib import Path
 from urllib.parse import urljoin, urldefrag
 
@@ -48,6 +49,21 @@ def serve(site):
     httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, kwargs={'poll_interval': 0.2}, daemon=True).start()
     return httpd, f'http://127.0.0.1:{httpd.server_address[1]}/'
+
+
+def broken_links(site, html_files):
+    "Links between the site's pages (doc links included) whose page or #anchor does not exist."
+    ids, links = {}, []
+    for f in html_files:
+        txt = (site / f).read_text(encoding='utf-8')
+        ids[f] = set(re.findall(r'\bid="([^"]+)"', txt))
+        links += [(f, h) for h in re.findall(r'\bhref="([^":]+\.html(?:#[^"]*)?|#[^"]+)"', txt)]
+    bad = []
+    for f, h in links:
+        page, _, frag = h.partition('#')
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(f), page)) if page else f
+        if target not in ids or (frag and frag not in ids[target]): bad.append(f'{f} -> {h}')
+    return sorted(set(bad))
 
 
 def make_driver(profile, chromium, chromedriver, page_timeout):
@@ -117,6 +133,8 @@ def main():
     failures, t0 = {}, time.time()
     if html_files != {pg['out'] for pg in pages}:
         failures['site'] = [f'pages.json and the HTML files differ: {sorted(html_files ^ {pg["out"] for pg in pages})}']
+    broken = broken_links(a.site, html_files)
+    if broken: failures.setdefault('site', []).append(f'{len(broken)} broken internal link(s): {broken[:5]}')
     httpd, base = serve(a.site)
     profile = tempfile.mkdtemp(prefix='graphreg-chromium-')
     drv = None

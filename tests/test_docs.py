@@ -134,3 +134,37 @@ def test_slugify_like_quarto():
     assert build_docs.slugify('PreActResNet18') == 'preactresnet18'
     assert build_docs.slugify('Powers of $L$ applied') == 'powers-of-l-applied'
     assert build_docs.slugify('1. Setup') == 'setup'
+
+
+def test_imports_only():
+    "Offline docs processing runs only the imports of a cell that also trains (nbdev would run all of it)."
+    from nbdev.process import NbCell
+    mixed = NbCell(0, mk_cell('import math\nfrom os import path as p\nlearn.fit(100)'))
+    assert build_docs.imports_only(mixed) == 'import math\nfrom os import path as p'
+    assert build_docs.imports_only(NbCell(1, mk_cell('import math\nimport os'))) is None   # nbdev runs it whole
+    assert build_docs.imports_only(NbCell(2, mk_cell('x = 1'))) is None
+    assert build_docs.imports_only(NbCell(3, mk_cell('#| export\nimport math\nx = 1'))) is None
+
+
+def _documented(a:int, # the first
+                b:str='x|y', # the second
+                *args, **kwargs) -> float: # the result
+    "Do nothing."
+
+
+def test_show_doc_table():
+    sig, table = build_docs._sig_and_table(_documented)
+    assert sig == "def _documented(a:int, b:str='x|y', *args, **kwargs) -> float"
+    rows = table.splitlines()
+    assert rows[0] == '|  | **Type** | **Default** | **Details** |'
+    assert rows[2] == '| a | int |  | the first |'
+    assert rows[3] == "| b | str | `'x\\|y'` | the second |"
+    assert rows[-1] == '| **Returns** | float |  | the result |'
+
+
+def test_broken_links(tmp_path):
+    import docs_test
+    (tmp_path / 'a.html').write_text('<h2 id="x">X</h2><a href="b.html#y">ok</a><a href="b.html#nope">bad</a>'
+                                     '<a href="#x">self</a><a href="https://e.org/c.html#z">external</a>')
+    (tmp_path / 'b.html').write_text('<h2 id="y">Y</h2><a href="gone.html">bad</a>')
+    assert docs_test.broken_links(tmp_path, {'a.html', 'b.html'}) == ['a.html -> b.html#nope', 'b.html -> gone.html']
