@@ -75,7 +75,8 @@ def imports_only(cell):
     import ast
     from nbdev.processors import cell_lang
     if cell.cell_type != 'code' or cell_lang(cell) != 'python': return None
-    if (extract_directives(cell, remove=False) or {}).keys() & {'export', 'exports', 'exporti', 'exec_doc'}: return None
+    dirs = set(getattr(cell, 'directives_', None) or {}) | set(extract_directives(cell, remove=False) or {})
+    if dirs & {'export', 'exports', 'exporti', 'exec_doc'}: return None  # (nbdev has moved them to `directives_`)
     try: tree = ast.parse(re.sub(r'^\s*[%!].*$', '', cell.source, flags=re.M))
     except SyntaxError: return None
     imps = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
@@ -250,6 +251,9 @@ def prepare_notebook(nb, doc_url, root):
         outputs = [] if opt('output:') == 'false' else list(c.get('outputs', []))
         for o in outputs:
             data = o.get('data', {})
+            for k, v in data.items():  # nbformat's multi-line strings, as nbformat.reads would rejoin them
+                if isinstance(v, list) and not k.endswith('json'): data[k] = ''.join(v)
+            if isinstance(o.get('text'), list): o['text'] = ''.join(o['text'])
             if 'text/markdown' in data:
                 data['text/markdown'] = local_links(quarto_links(_src(data['text/markdown'])), doc_url, root)
             for k in [k for k in data if k.startswith('application/vnd.jupyter.widget')]: del data[k]
@@ -379,10 +383,31 @@ def render_site(nbs_path, cache, out):
         dest = out / p['out']
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(postprocess(body), encoding='utf-8')
+    unlink_missing_anchors(out, [p['out'] for p in pages])
     (out / '.nojekyll').touch()
     manifest = [{k: p[k] for k in ('out', 'rel', 'section', 'title', 'figures', 'math')} for p in pages]
     (out / 'pages.json').write_text(json.dumps(manifest, indent=1))
     return pages
+
+
+_re_doclink = re.compile(r'<a href="([^":#]+\.html)#([^"]+)"><code>([^<]*)</code></a>')
+
+def unlink_missing_anchors(out, files):
+    "nbdev links every backticked name of the module index, private ones too; keep the code, drop links to no entry."
+    import posixpath
+    ids = {f: set(re.findall(r'\bid="([^"]+)"', (out / f).read_text(encoding='utf-8'))) for f in files}
+    dropped = []
+    for f in files:
+        def sub(m):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(f), m.group(1)))
+            if target in ids and m.group(2) not in ids[target]:
+                dropped.append(m.group(3)); return f'<code>{m.group(3)}</code>'
+            return m.group(0)
+        txt = (out / f).read_text(encoding='utf-8')
+        new = _re_doclink.sub(sub, txt)
+        if new != txt: (out / f).write_text(new, encoding='utf-8')
+    if dropped: print(f'build_docs: {len(dropped)} doc link(s) to names without an entry left as code: '
+                      f'{sorted(set(dropped))}')
 
 
 _re_math = re.compile(r'\$\$.+?\$\$|\$[^$\s][^$\n]*?\$|\\begin\{(?:equation|align)\}', re.S)

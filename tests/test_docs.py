@@ -103,7 +103,7 @@ def _nb():
                                                       '{target="_blank" style="float:right"}\n\n### f',
                                      'text/plain': 'f'}}]
     cells[6]['outputs'] = [{'output_type': 'execute_result', 'execution_count': 2, 'metadata': {},
-                            'data': {'text/plain': '2'}}]
+                            'data': {'text/plain': ['2']}}]   # nbformat's multi-line string
     return new_nb(cells)
 
 
@@ -119,6 +119,7 @@ def test_prepare_notebook_applies_quarto_options():
     assert not any('secret' in s for s in srcs)                          # include: false
     assert out.cells[2].metadata.tags == ['code-fold'] and out.cells[2].metadata.code_summary == 'Exported source'
     assert srcs[2] == 'def f(): pass' and srcs[3] == '1 + 1'
+    assert out.cells[3].outputs[0].data['text/plain'] == '2'
     assert build_docs.notebook_stats(out) == {'figures': 0, 'math': 1}
 
 
@@ -144,6 +145,9 @@ def test_imports_only():
     assert build_docs.imports_only(NbCell(1, mk_cell('import math\nimport os'))) is None   # nbdev runs it whole
     assert build_docs.imports_only(NbCell(2, mk_cell('x = 1'))) is None
     assert build_docs.imports_only(NbCell(3, mk_cell('#| export\nimport math\nx = 1'))) is None
+    exp = NbCell(4, mk_cell('def f():\n    import math\nx = 1'))
+    exp.directives_ = {'export': []}   # as nbdev's processor leaves an exported cell: directive moved out of the source
+    assert build_docs.imports_only(exp) is None
 
 
 def _documented(a:int, # the first
