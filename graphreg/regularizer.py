@@ -203,7 +203,7 @@ def deferred_lowrank_smoothness(act:Tensor, # activations (b, ...), also used do
     "trace(SᵀL^mS) whose gradient is added to `act`'s when the backward pass reaches `act` (low peak memory)."
     box = _Deferred(m)
     val = DeferredCompleteCosineSmoothness.apply(act, s, m, box, csr)
-    if act.requires_grad: act.register_hook(box.grad_hook(act))
+    if act.requires_grad: act.register_hook(box.grad_hook(act.detach()))  # not `act` itself: a hook holding its own tensor is a leak
     return val, box
 
 # %% ../nbs/03_regularizer.ipynb #8bc2d240
