@@ -13,6 +13,7 @@ from fastcore.basics import merge
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from fastai.torch_core import default_device
+from fastai.losses import CrossEntropyLossFlat
 from .models import PreActResNet18
 
 # %% auto #0
@@ -85,6 +86,10 @@ class TensorImageDataset:
     def _set(self, x, y, idxs, source):
         self.x, self.y, self.idxs, self.source = x, y, idxs, source
         return self
+    @property
+    def loss_func(self):
+        "The loss fastai's `Learner` picks when none is given: cross-entropy over the classes."
+        return CrossEntropyLossFlat()
     def __len__(self) -> int: return len(self.x)
     def __getitem__(self, i): return self.x[i], self.y[i]
     def subset(self, idxs:Tensor) -> TensorImageDataset:
