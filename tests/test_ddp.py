@@ -5,7 +5,7 @@ import pytest
 import pandas as pd
 from conftest import env
 
-pytest.importorskip('accelerate', reason="fastai's distrib_ctx needs accelerate")
+import accelerate  # noqa: F401 -- a requirement: fastai's distrib_ctx needs it, so its absence must fail, not skip
 
 def test_ddp_two_cpu_processes(make_config, tmp_path):
     cfg = make_config('ddp', variants={'Proposed+Parseval': {'beta': 0.01, 'gamma': 0.01, 'm': 2}},
