@@ -12,7 +12,7 @@ def make_parser() -> argparse.ArgumentParser:
     from graphreg import __version__
     p = argparse.ArgumentParser(prog='graphreg', description='Laplacian smoothness regularization: experiments and reports.')
     p.add_argument('--version', action='version', version=f'graphreg {__version__}')
-    sub = p.add_subparsers(dest='command', required=True, metavar='{run,report}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{run,report,study}')
     r = sub.add_parser('run', help='train and test every variant x seed of a TOML experiment config (resumable)',
                        description='Train and test every (variant, setting, seed) job of CONFIG into a run directory; '
                        'finished jobs are skipped, so rerunning resumes. Then write and print the report.')
@@ -29,6 +29,9 @@ def make_parser() -> argparse.ArgumentParser:
     q.add_argument('run_dir', help='a run directory written by `graphreg run`')
     q.add_argument('--anchors', help="the authors' anchors directory, to recompute their medians from per-run rows")
     q.add_argument('--no-authors', action='store_true', help="leave out the authors' CIFAR-10 medians")
+    from graphreg.study import add_study_args, run_study
+    add_study_args(sub.add_parser('study', help='the study report: selection rule, grid means, trade-off plot, verdict',
+                                  description=run_study.__doc__))
     return p
 
 # %% auto #0
@@ -57,6 +60,11 @@ def _report(a) -> int:
     print(report(rd, anchors=a.anchors, authors=not a.no_authors)); print(f"figures: {rd/'figures'}")
     return 0
 
+def _study(a) -> int:
+    from graphreg.study import run_study
+    print(run_study(a.run_dir, a.tol, a.alpha, a.anchors, a.write_final)); print(f"figures: {Path(a.run_dir)/'figures'}")
+    return 0
+
 def main(argv:list|None=None # arguments (default: sys.argv[1:])
         ) -> int:
     "Entry point of the `graphreg` command; returns the exit code (2 for a usage or config error)."
@@ -64,7 +72,7 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
     try: a = p.parse_args(argv)
     except SystemExit as e: return int(e.code or 0)
     from graphreg.experiments import ConfigError
-    try: return _run(a) if a.command == 'run' else _report(a)
+    try: return dict(run=_run, report=_report, study=_study)[a.command](a)
     except (ConfigError, FileNotFoundError) as e: return _error(e)
     except ValueError as e: return _error(e)
     except RuntimeError as e: print(f"graphreg: {e}", file=sys.stderr); return 1
