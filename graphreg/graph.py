@@ -13,7 +13,10 @@ __all__ = ['similarities', 'flatten', 'cosine_similarity', 'median_distance', 'g
            'laplacian', 'laplacian_power_apply', 'gft']
 
 # %% ../nbs/01_graph.ipynb #f9d37517
-def _check_tensor(x, name:str, floating:bool=True) -> Tensor:
+def _check_tensor(x, # the value to check
+                  name:str, # argument name for the error messages
+                  floating:bool=True, # require a floating-point dtype
+                 ) -> Tensor: # `x` itself
     "Raise unless `x` is a tensor, floating-point if `floating`, with finite values."
     if not isinstance(x, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(x).__name__}")
     if floating and not x.is_floating_point():
@@ -22,21 +25,28 @@ def _check_tensor(x, name:str, floating:bool=True) -> Tensor:
         raise ValueError(f"`{name}` contains non-finite values (nan or inf)")
     return x
 
-def _check_int(v, name:str, lo:int=1) -> int:
+def _check_int(v, # the value to check
+               name:str, # argument name for the error messages
+               lo:int=1, # smallest allowed value
+              ) -> int: # `v` as a Python int
     "Raise unless `v` is an integer (not a bool) with `v >= lo`; return it as `int`."
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise TypeError(f"`{name}` must be an integer, got {type(v).__name__}")
     if v < lo: raise ValueError(f"`{name}` must be >= {lo}, got {v}")
     return int(v)
 
-def _check_square(a, name:str) -> Tensor:
+def _check_square(a, # the value to check
+                  name:str, # argument name for the error messages
+                 ) -> Tensor: # `a` itself
     "Raise unless `a` is a finite floating tensor of shape (..., b, b) with b >= 1."
     _check_tensor(a, name)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2] or a.shape[-1] == 0:
         raise ValueError(f"`{name}` must have shape (..., b, b) with b >= 1, got {tuple(a.shape)}")
     return a
 
-def _check_symmetric(a, name:str) -> Tensor:
+def _check_symmetric(a, # the value to check
+                     name:str, # argument name for the error messages
+                    ) -> Tensor: # `a` itself
     "Raise unless `a` is square (see `_check_square`) and symmetric up to rounding (1000 eps relative to its largest entry)."
     _check_square(a, name)
     with torch.no_grad():
@@ -54,7 +64,8 @@ def flatten(x:Tensor, # activations of shape (b, ...), at least 2-D
     return x.reshape(x.shape[0], -1)
 
 # %% ../nbs/01_graph.ipynb #b0ab81bb
-def _safe_inv_norms(x:Tensor) -> Tensor:
+def _safe_inv_norms(x:Tensor, # rows (b, D)
+                   ) -> Tensor: # (b,) inverse row norms, 0 for zero rows
     "1/||x_i|| for each row, 0 for zero rows, with finite gradients everywhere."
     sq = (x * x).sum(1)
     nz = sq > 0
@@ -70,7 +81,8 @@ def cosine_similarity(x:Tensor, # activations (b, ...), flattened to (b, D)
     return (m + m.T) / 2   # exactly symmetric whatever the rounding of the products
 
 # %% ../nbs/01_graph.ipynb #0de6a21e
-def _sq_distances(x:Tensor) -> Tensor:
+def _sq_distances(x:Tensor, # rows (b, D)
+                 ) -> Tensor: # (b, b) squared distances, exactly symmetric with a zero diagonal
     "Pairwise squared Euclidean distances of the rows of `x` (b, D), via the Gram matrix."
     g = x @ x.T
     sq = g.diagonal()
@@ -140,7 +152,10 @@ def laplacian(adj:Tensor, # adjacency, shape (..., b, b), symmetric
     return torch.diag_embed(adj.sum(-1)) - adj
 
 # %% ../nbs/01_graph.ipynb #a380a235
-def _as_signal_matrix(lap:Tensor, signals, name:str='signals') -> tuple[Tensor, bool]:
+def _as_signal_matrix(lap:Tensor, # square matrix (..., b, b) the signals live on
+                      signals, # the value to check: (..., b) or (..., b, C)
+                      name:str='signals', # argument name for the error messages
+                     ) -> tuple[Tensor, bool]: # signals as (..., b, C), and whether they were a vector
     "Check `signals` against `lap` (..., b, b); return it as (..., b, C) and whether it was a vector (..., b)."
     _check_tensor(signals, name)
     if signals.dtype != lap.dtype:

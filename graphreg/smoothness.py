@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_smoothness.ipynb #91018766
 from __future__ import annotations
-import math, numbers
+import numbers
 import torch
 from torch import Tensor
 from .graph import _check_tensor, _check_int, _check_symmetric, _as_signal_matrix, laplacian_power_apply, gft
@@ -80,7 +80,9 @@ def spectral_smoothness(lap:Tensor, # symmetric Laplacian, shape (..., b, b)
     return r.squeeze(-1) if vec else r
 
 # %% ../nbs/02_smoothness.ipynb #49793fa6
-def _signal_energy(s:Tensor, name:str) -> Tensor:
+def _signal_energy(s:Tensor, # signals (..., b, C)
+                   name:str, # argument name for the error messages
+                  ) -> Tensor: # (..., C) squared norms, all > 0
     "s^T s per column of (..., b, C); raise if any signal is zero."
     e = (s * s).sum(-2)
     if bool((e == 0).any()): raise ValueError(f"`{name}` must be nonzero: a zero signal has no bandwidth")
