@@ -35,13 +35,15 @@ from graphreg.callbacks import LaplacianRegularizer
 
 class _Start(Callback):
     order = -1000
-    def before_batch(self): self.learn._t0 = time.perf_counter()
+    def before_batch(self): self.learn._c0, self.learn._t0 = time.process_time(), time.perf_counter()
     def before_validate(self): raise CancelValidException()
 
 class _End(Callback):
     order = 1000
     def after_batch(self):
-        if self.training: self.learn.step_times.append(time.perf_counter() - self.learn._t0)
+        if self.training:
+            self.learn.step_times.append(time.perf_counter() - self.learn._t0)
+            self.learn.cpu_times.append(time.process_time() - self.learn._c0)
 
 VARIANTS = {
     'plain': lambda: [],
@@ -63,13 +65,13 @@ def make_learners(width, chans, size, bs, variants, seed=0):
     for v in variants:
         l = Learner(dls, copy.deepcopy(model), loss_func=nn.CrossEntropyLoss(), lr=1e-3,
                     cbs=[_Start(), _End()] + VARIANTS[v]())
-        l.step_times = []
+        l.step_times, l.cpu_times = [], []
         learners[v] = l
     return learners
 
 def one_step(learn):
     with learn.no_bar(), learn.no_logging(): learn.fit(1)
-    return learn.step_times[-1]
+    return learn.step_times[-1], learn.cpu_times[-1]
 
 def peak_step_memory(learn) -> float:
     "Peak of the CPU tensor memory created during one training step, above its start (MiB)."
@@ -88,15 +90,19 @@ def run_case(name, width, chans, size, bs, variants, steps, warmup, memory):
     learners = make_learners(width, chans, size, bs, variants)
     for _ in range(warmup):
         for v in variants: one_step(learners[v])
-    times = {v: [] for v in variants}
+    times, cpu = {v: [] for v in variants}, {v: [] for v in variants}
     for i in range(steps):
         order = variants[i % len(variants):] + variants[:i % len(variants)]
-        for v in order: times[v].append(one_step(learners[v]))
+        for v in order:
+            w, c = one_step(learners[v])
+            times[v].append(w); cpu[v].append(c)
     med = {v: statistics.median(t) for v, t in times.items()}
+    cmed = {v: statistics.median(t) for v, t in cpu.items()}
     mem = {v: peak_step_memory(learners[v]) for v in variants} if memory else {}
     rows = []
     for v in variants:
         rows.append(dict(case=name, variant=v, median_s=med[v], ratio=med[v] / med['plain'],
+                         cpu_s=cmed[v], cpu_ratio=cmed[v] / cmed['plain'],
                          spread=(min(times[v]) / med[v], max(times[v]) / med[v]),
                          mem_mib=mem.get(v), mem_ratio=(mem[v] / mem['plain']) if mem else None, n=len(times[v])))
     return rows
@@ -111,13 +117,14 @@ def machine() -> str:
             f"{torch.get_num_threads()} intra-op threads, Python {platform.python_version()}")
 
 def fmt_table(rows) -> str:
-    out = ['| case | variant | median step (s) | ratio to plain | min/max over median | peak step memory (MiB) | memory ratio |',
-           '|---|---|---|---|---|---|---|']
+    out = ['| case | variant | median step (s) | ratio to plain | min/max over median | median CPU time (s) | CPU-time ratio | '
+           'peak step memory (MiB) | memory ratio |',
+           '|---|---|---|---|---|---|---|---|---|']
     for r in rows:
         mem = f"{r['mem_mib']:.1f}" if r['mem_mib'] is not None else '–'
         mr = f"{r['mem_ratio']:.3f}" if r['mem_ratio'] is not None else '–'
         out.append(f"| {r['case']} | {r['variant']} | {r['median_s']:.4f} | **{r['ratio']:.3f}** | "
-                   f"{r['spread'][0]:.2f}–{r['spread'][1]:.2f} | {mem} | {mr} |")
+                   f"{r['spread'][0]:.2f}–{r['spread'][1]:.2f} | {r['cpu_s']:.4f} | {r['cpu_ratio']:.3f} | {mem} | {mr} |")
     return '\n'.join(out)
 
 def targets(rows) -> list[str]:
@@ -141,6 +148,8 @@ def main(argv=None):
     p.add_argument('--steps', type=int, default=None, help='timed steps per variant (default 15; 7 for the slow cases)')
     p.add_argument('--warmup', type=int, default=3, help='warm-up steps per variant')
     p.add_argument('--cases', default='w16,knn,b1000,w64', help='comma-separated subset of: w16, knn, b1000, w64')
+    p.add_argument('--variants', default=None, help='comma-separated subset of the width-16 batch-100 variants '
+                   '(plain is always included), e.g. lowrank for a quick check of the regularizer alone')
     p.add_argument('--no-memory', action='store_true', help='skip the profiled memory step')
     p.add_argument('--out', type=Path, default=None, help='also write the table (markdown) to this file')
     a = p.parse_args(argv)
@@ -152,6 +161,7 @@ def main(argv=None):
     t0, load0 = time.time(), os.getloadavg()
     rows = []
     w16 = ['plain', 'lowrank', 'dense'] + (['k=10', 'k=50'] if 'knn' in cases else [])
+    if a.variants: w16 = ['plain'] + [v for v in a.variants.split(',') if v != 'plain']
     if 'w16' in cases or 'knn' in cases:
         rows += run_case('w16 1x28x28 b100', 16, 1, 28, 100, w16, steps, a.warmup, mem)
     if 'b1000' in cases:
