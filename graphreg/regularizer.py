@@ -104,13 +104,17 @@ def onehot_csr(y:Tensor, # integer labels (b,)
     crow[1:] = torch.cumsum(torch.bincount(y, minlength=n_classes), 0)
     return crow, order
 
+_csr_warned = False   # PyTorch's beta note on sparse CSR tensors comes once per process: silence it once
+
 def _class_sums(x:Tensor, inv:Tensor, csr:tuple[Tensor, Tensor]) -> Tensor:
     "(X̂ᵀS)ᵀ (C, D) for one-hot S: per-class sums of normalized rows, as a sparse×dense product."
+    global _csr_warned
     crow, order = csr
-    with warnings.catch_warnings():   # PyTorch notes that sparse CSR is a beta feature; this use is tested here
-        warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
+    with warnings.catch_warnings() if not _csr_warned else contextlib.nullcontext():
+        warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')   # tested here; PyTorch warns once
         st = torch.sparse_csr_tensor(crow, order, inv[order, 0], (len(crow) - 1, len(x)), dtype=x.dtype,
                                      device=x.device, check_invariants=False)
+        _csr_warned = True
         return st @ x
 
 def _lowrank_forward(x:Tensor, s:Tensor, m:int, csr=None) -> tuple[Tensor, tuple]:
