@@ -41,7 +41,8 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && .venv/bin/python -c "im
 else
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   echo "setup.sh: installing the tested dependency set into .venv (a few minutes on a fresh machine)"
-  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
+  # (sed drops this machine's harmless notes about missing local index folders; pip's own status still counts)
+  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]' 2>&1 | sed '/^WARNING: Location .* is ignored/d'
   .venv/bin/python -m pip check
   echo "$hash" > "$stamp"
 fi
