@@ -3,13 +3,17 @@
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/step_overhead.py            # full table (several minutes)
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/step_overhead.py --quick    # fewer steps, smaller cases
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/step_overhead.py --cases w16 --variants lowrank --steps 25 --no-memory
+                                                                  # development check: width 16, plain vs low-rank only
 
 Every variant of a case is a fastai `Learner` on its own copy of the same initial `PreActResNet18` and the same
 batch (uniform random images in [0, 1], random labels: step times do not depend on pixel values). One "step" is
 one training batch of `learn.fit(1)` (forward, loss, the callback's hooks and penalty, backward, SGD step), timed
 from the first `before_batch` to the last `after_batch` callback; validation is skipped. The variants are
 interleaved step by step (round robin, rotating the starting variant) after warm-up steps, so that a change of
-machine load hits all of them alike; the table shows medians and the ratio of medians to the plain step.
+machine load hits all of them alike; the table shows medians and the ratio of medians to the plain step, for the
+wall-clock time and for the CPU time of this process (`time.process_time()` around the same span), which other
+processes' load disturbs far less than the wall clock (on a busy machine, compare the CPU-time ratios).
 
 Peak memory: one more step of each variant under `torch.profiler` with `profile_memory=True`; PyTorch's memory
 timeline (the data behind `prof.export_memory_timeline`) lists every CPU tensor created and destroyed during the
@@ -135,7 +139,9 @@ def targets(rows) -> list[str]:
         if val is not None: res.append(f"- {label}: {val:.3f} (target ≤ {lim:.3f}) — {'met' if val <= lim else 'MISSED'}")
     g = lambda c, v, f='ratio': r[(c, v)][f] if (c, v) in r else None
     chk('width 64, 3×32×32, batch 100, lowrank/plain step time', g('w64 3x32x32 b100', 'lowrank'), 1.10)
+    chk('width 64, 3×32×32, batch 100, lowrank/plain CPU time', g('w64 3x32x32 b100', 'lowrank', 'cpu_ratio'), 1.10)
     chk('width 16, 1×28×28, batch 100, lowrank/plain step time', g('w16 1x28x28 b100', 'lowrank'), 1.15)
+    chk('width 16, 1×28×28, batch 100, lowrank/plain CPU time', g('w16 1x28x28 b100', 'lowrank', 'cpu_ratio'), 1.15)
     b100, b1000 = g('w16 1x28x28 b100', 'lowrank'), g('w16 1x28x28 b1000', 'lowrank')
     if b100 is not None: chk('width 16, batch 1000, lowrank/plain (≤ batch-100 ratio + 0.05)', b1000, b100 + 0.05)
     for c in ('w16 1x28x28 b100', 'w64 3x32x32 b100', 'w16 1x28x28 b1000'):

@@ -202,7 +202,8 @@ class _Deferred:
             x = act.detach().reshape(len(act), -1)
             same = _compute_dtype(x) == grad.dtype
             with _no_autocast(x):
-                dx = _lowrank_grad(x.to(_compute_dtype(x)), self.state, self.g,
+                x = x.to(_compute_dtype(x))
+                dx = _lowrank_grad(x, _grad_factors(x, self.state, self.m), self.g,
                                    grad.reshape(len(grad), -1) if same else None, self.ws).view(grad.shape)
             self.state, self.g, self.done = None, None, True
             return dx if same else grad + dx.to(grad.dtype)
@@ -212,9 +213,8 @@ class DeferredCompleteCosineSmoothness(torch.autograd.Function):
     "Like `CompleteCosineSmoothness`, but the gradient is added by a hook on the activation when autograd reaches it."
     @staticmethod
     def forward(ctx, act:Tensor, s:Tensor, m:int, box:_Deferred, csr=None) -> Tensor:
-        x = act.reshape(len(act), -1).to(_compute_dtype(act))
-        val, state = _lowrank_forward(x, s, m, csr)
-        if act.requires_grad: box.state = _grad_factors(x, state, m)   # now, while `x` is still in the CPU cache
+        x = act.reshape(len(act), -1)
+        val, box.state = _lowrank_forward(x.to(_compute_dtype(x)), s, m, csr)
         ctx.box = box
         return val
 
