@@ -17,7 +17,7 @@ from fastai.callback.schedule import ParamScheduler, SchedNo, combine_scheds
 from fastai.optimizer import SGD
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
-from .regularizer import laplacian_penalty, penalty_weight, GradWorkspace, _check_m, _check_k, _check_similarity, _methods
+from .regularizer import laplacian_penalty, penalty_weight, _check_m, _check_k, _check_similarity, _methods
 
 # %% auto #0
 __all__ = ['LaplacianRegularizer', 'parseval_step_', 'parseval_weights', 'parseval_distance', 'ParsevalCallback',
@@ -59,12 +59,11 @@ class LaplacianRegularizer(HookCallback):
         super().__init__(modules=None, every=1, remove_end=True, is_forward=True, detach=False, cpu=False)
         store_attr('gamma,m,k,similarity,layers,method')
         self.history, self.delta_history, self.layer_names, self.epoch_delta = [], [], None, None
-        self._acts, self._root, self._new_fit, self._trained, self._ws = [], None, False, False, None
+        self._acts, self._root, self._new_fit, self._trained = [], None, False, False
 
     def before_fit(self):
         "Add the `delta` column to the table (training state is set up at the first training epoch)."
         self._remove(); self._new_fit = True
-        self._ws = GradWorkspace()   # scratch memory for the deferred gradients, reused by every step of the fit
         rec = getattr(self.learn, 'recorder', None)
         if rec is not None and 'delta' not in rec.metric_names:
             rec.metric_names.insert(len(rec.metric_names) - (1 if rec.add_time else 0), 'delta')
@@ -115,7 +114,7 @@ class LaplacianRegularizer(HookCallback):
         grad = self.weight > 0
         with torch.set_grad_enabled(grad):
             delta, per = laplacian_penalty([o for _, o in acts], y, n_classes, self.m, self.k, self.similarity,
-                                           self.method, names, defer_grad=grad, workspace=self._ws)
+                                           self.method, names, defer_grad=grad)
         if grad:
             self.learn.loss_grad = self.learn.loss_grad + self.weight * delta
             self._deferred = (names, getattr(delta, 'deferred', None))
@@ -149,17 +148,17 @@ class LaplacianRegularizer(HookCallback):
     def after_batch(self): self._acts = []; self._remove()
     def after_cancel_batch(self): self._acts = []; self._remove()
     def after_fit(self):
-        "Remove any hook left and free the scratch memory."
-        self._acts, self._ws = [], None; self._remove()
+        "Remove any hook left."
+        self._acts = []; self._remove()
 
     def __getstate__(self):
         "Pickle without hooks or activations (for `learn.export`)."
         d = self.__dict__.copy()
-        for a in ('hooks', '_root', '_acts', '_sum', '_per_sum', '_deferred', '_ws'): d.pop(a, None)
+        for a in ('hooks', '_root', '_acts', '_sum', '_per_sum', '_deferred'): d.pop(a, None)
         return d
 
     def __setstate__(self, d):
-        self.__dict__.update(d); self._acts, self._root, self._ws = [], None, None
+        self.__dict__.update(d); self._acts, self._root = [], None
 
     def plot_history(self, epochs=None, normalize:bool=True, ax=None):
         "Per-layer summed label smoothness of the recorded epochs (divided by the first layer's if `normalize`)."

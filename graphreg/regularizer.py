@@ -12,9 +12,9 @@ from .graph import similarity as similarity_matrix, similarities, knn_graph, lap
 from .smoothness import smoothness, label_signals
 
 # %% auto #0
-__all__ = ['dense_label_smoothness', 'onehot_csr', 'CompleteCosineSmoothness', 'GradWorkspace',
-           'DeferredCompleteCosineSmoothness', 'deferred_lowrank_smoothness', 'lowrank_label_smoothness', 'pick_method',
-           'layer_label_smoothness', 'smoothness_gaps', 'penalty_weight', 'laplacian_penalty']
+__all__ = ['dense_label_smoothness', 'onehot_csr', 'CompleteCosineSmoothness', 'DeferredCompleteCosineSmoothness',
+           'deferred_lowrank_smoothness', 'lowrank_label_smoothness', 'pick_method', 'layer_label_smoothness',
+           'smoothness_gaps', 'penalty_weight', 'laplacian_penalty']
 
 # %% ../nbs/03_regularizer.ipynb #d99e8971
 def _check_acts(acts, name:str='acts') -> Tensor:
@@ -110,12 +110,16 @@ def _class_sums(x:Tensor, inv:Tensor, csr:tuple[Tensor, Tensor]) -> Tensor:
     "(X̂ᵀS)ᵀ (C, D) for one-hot S: per-class sums of normalized rows, as a sparse×dense product."
     global _csr_warned
     crow, order = csr
-    with warnings.catch_warnings() if not _csr_warned else contextlib.nullcontext():
-        warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')   # tested here; PyTorch warns once
+    def _sum():
         st = torch.sparse_csr_tensor(crow, order, inv[order, 0], (len(crow) - 1, len(x)), dtype=x.dtype,
                                      device=x.device, check_invariants=False)
-        _csr_warned = True
         return st @ x
+    if _csr_warned: return _sum()
+    with warnings.catch_warnings():   # PyTorch notes once per process that sparse CSR is a beta feature; tested here
+        warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
+        res = _sum()
+    _csr_warned = True
+    return res
 
 def _lowrank_forward(x:Tensor, s:Tensor, m:int, csr=None) -> tuple[Tensor, tuple]:
     "trace(Sᵀ L^m S) on the complete cosine graph of the rows of `x` (b, D), and what its gradient needs."
@@ -135,66 +139,42 @@ def _lowrank_forward(x:Tensor, s:Tensor, m:int, csr=None) -> tuple[Tensor, tuple
         if j < m - 1:
             a = _xt(x, inv, t); ats.append(a)
             t = d * t - _x(x, inv, a)
-    return (ts[m - 1] * t1).sum(), (inv, d, e1, ts, ats)
+    return (ts[m - 1] * t1).sum(), (inv, e1, ts, ats)
 
-def _grad_factors(x:Tensor, state:tuple, m:int) -> tuple[Tensor, Tensor, Tensor]:
-    "(U, Vᵀ, r) with ∂ trace(Sᵀ L^m S) / ∂x = U Vᵀ − r·x (U (b, 2+mC), Vᵀ (2+mC, D), r (b, 1)), from `_lowrank_forward`'s state."
-    inv, d, e1, ts, ats = state
+def _lowrank_grad(x:Tensor, state:tuple, m:int, g:Tensor, grad:Tensor|None=None) -> Tensor:
+    "g · ∂ trace(Sᵀ L^m S) / ∂x (+ `grad` if given), low-rank, from the state saved by `_lowrank_forward`."
+    inv, e1, ts, ats = state
+    ats = list(ats)
     h = sum((ts[j] * ts[m - 1 - j]).sum(1, keepdim=True) for j in range(m))
     e = _xt(x, inv, torch.cat([h, ts[m - 1]], 1))                     # (X̂ᵀh)ᵀ and (X̂ᵀT_{m-1})ᵀ
-    y = _x(x, inv, e)                                                 # A h and A T_{m-1} (A = X̂X̂ᵀ)
-    # ∂f/∂X̂ = U Vᵀ with U = [h, 1, -2T_j], V = X̂ᵀ[1, h, T_{m-1-j}]; x̂_i·V_k = (A[1, h, T_{m-1-j}])_ik, where
-    # A1 = d and A T_j = d T_j - T_{j+1} (j < m-1): the radial part x̂_i·∂f/∂x̂_i without a pass over a b×D tensor
-    u = torch.cat([h, torch.ones_like(h)] + [-2 * ts[j] for j in range(m)], 1)
-    ax = torch.cat([d, y[:, :1], y[:, 1:]] + [d * ts[m - 1 - j] - ts[m - j] for j in range(1, m)], 1)
-    r = (u * ax).sum(1, keepdim=True) * (inv * inv)
-    vt = torch.cat([e1, e[:1], e[1:]] + [ats[m - 1 - j] for j in range(1, m)], 0)
-    return u * inv, vt, r
-
-def _lowrank_grad(x:Tensor, factors:tuple, g:Tensor, grad:Tensor|None=None, ws=None) -> Tensor:
-    "g · ∂ trace(Sᵀ L^m S) / ∂x (+ `grad` if given) from `_grad_factors`; `ws`: a `GradWorkspace` for the result."
-    u, vt, r = factors
-    out = None if ws is None else ws.get('grad', x.dtype, x.device, x.shape)
-    if grad is None: dx = torch.mul(x, -(r * g), out=out)             # the radial part (with `grad`, in the same pass),
-    else: dx = torch.addcmul(grad, x, r * g, value=-1, out=out)
-    return dx.addmm_(u * g, vt)                                       # plus the rows g/|x_i| · ∂f/∂x̂_i
+    ats.append(e[1:])
+    gi = inv * g
+    u = torch.cat([h * gi, gi] + [ts[j] * (-2 * gi) for j in range(m)], 1)
+    vt = torch.cat([e1, e[:1]] + [ats[m - 1 - j] for j in range(m)], 0)
+    dx = u @ vt                                                       # rows g/|x_i| · ∂f/∂x̂_i
+    dx.addcmul_(x, torch.linalg.vecdot(dx, x)[:, None] * (-inv * inv))   # project out the radial part
+    return dx if grad is None else dx.add_(grad)
 
 class CompleteCosineSmoothness(torch.autograd.Function):
     "trace(Sᵀ L^m S) on the complete cosine graph of the rows of `x`, with a low-rank forward and backward."
     @staticmethod
     def forward(ctx, x:Tensor, s:Tensor, m:int) -> Tensor:
-        val, (inv, d, e1, ts, ats) = _lowrank_forward(x, s, m)
-        ctx.save_for_backward(x, inv, d, e1, *ts, *ats)
+        val, (inv, e1, ts, ats) = _lowrank_forward(x, s, m)
+        ctx.save_for_backward(x, inv, e1, *ts, *ats)
         ctx.m = m
         return val
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g:Tensor):
-        x, inv, d, e1, *rest = ctx.saved_tensors
+        x, inv, e1, *rest = ctx.saved_tensors
         m = ctx.m
-        return _lowrank_grad(x, _grad_factors(x, (inv, d, e1, rest[:m], rest[m:]), m), g), None, None
+        return _lowrank_grad(x, (inv, e1, rest[:m], rest[m:]), m, g), None, None
 
 # %% ../nbs/03_regularizer.ipynb #b8989ff9
-_use_count = getattr(torch._C, '_storage_Use_Count', None)
-
-class GradWorkspace:
-    "Scratch memory that the deferred gradients of all layers and steps reuse, once nothing else holds it."
-    def __init__(self): self.bufs = {}
-    def _refs(self, t:Tensor) -> int: return _use_count(t.untyped_storage()._cdata)
-    def get(self, name:str, # which buffer ('grad', 'tmp')
-            dtype:torch.dtype, device:torch.device, shape) -> Tensor:
-        "A tensor of `shape` in the buffer `name` if no tensor uses that buffer any longer, else in a new buffer."
-        n, key = torch.Size(shape).numel(), (name, dtype, device)
-        buf, free = self.bufs.get(key, (None, None))
-        if buf is None or _use_count is None or buf.numel() < n or self._refs(buf) != free:
-            buf = torch.empty(n, dtype=dtype, device=device)   # a buffer still in use elsewhere stays with its users
-            self.bufs[key] = buf, (self._refs(buf) if _use_count is not None else None)
-        return buf[:n].view(shape)
-
 class _Deferred:
     "What the deferred gradient of one layer needs, filled by the forward and backward of the autograd function."
-    def __init__(self, m:int, ws:GradWorkspace|None=None): self.m, self.ws, self.state, self.g, self.done = m, ws, None, None, False
+    def __init__(self, m:int): self.m, self.state, self.g, self.done = m, None, None, False
     def grad_hook(self, act:Tensor):
         "A tensor hook for the activation `act` (b, ...): add g·∂f/∂act to the gradient flowing into it."
         def _hook(grad):
@@ -202,9 +182,8 @@ class _Deferred:
             x = act.detach().reshape(len(act), -1)
             same = _compute_dtype(x) == grad.dtype
             with _no_autocast(x):
-                x = x.to(_compute_dtype(x))
-                dx = _lowrank_grad(x, _grad_factors(x, self.state, self.m), self.g,
-                                   grad.reshape(len(grad), -1) if same else None, self.ws).view(grad.shape)
+                dx = _lowrank_grad(x.to(_compute_dtype(x)), self.state, self.m, self.g,
+                                   grad.reshape(len(grad), -1) if same else None).view(grad.shape)
             self.state, self.g, self.done = None, None, True
             return dx if same else grad + dx.to(grad.dtype)
         return _hook
@@ -228,10 +207,9 @@ def deferred_lowrank_smoothness(act:Tensor, # activations (b, ...), also used do
                                 s:Tensor, # signals (b, C), float32 or float64
                                 m:int=2, # power of the Laplacian
                                 csr=None, # `onehot_csr(y, C)` when `s` is the one-hot matrix of labels `y`
-                                workspace:GradWorkspace|None=None, # reusable scratch memory for the gradient (None: fresh tensors)
                                ) -> tuple[Tensor, _Deferred]: # value and the record of its gradient
     "trace(SᵀL^mS) whose gradient is added to `act`'s when the backward pass reaches `act` (low peak memory)."
-    box = _Deferred(m, workspace)
+    box = _Deferred(m)
     val = DeferredCompleteCosineSmoothness.apply(act, s, m, box, csr)
     if act.requires_grad: act.register_hook(box.grad_hook(act.detach()))  # not `act` itself: a hook holding its own tensor is a leak
     return val, box
@@ -305,7 +283,6 @@ def laplacian_penalty(activations, # activations of the d >= 2 hooked layers in 
                       method:str='auto', # 'auto', 'dense' or 'lowrank' (see `pick_method`)
                       names=None, # optional layer names used in error messages
                       defer_grad:bool=False, # low-rank path: add each layer's gradient when the backward reaches it
-                      workspace:GradWorkspace|None=None, # with `defer_grad`: scratch memory reused by the gradients
                      ) -> tuple[Tensor, Tensor]: # (Δ, per-layer summed smoothness (d,))
     "Δ of eq. 9 (mean gap of the summed label smoothness between consecutive layers) and the per-layer values."
     acts = list(activations) if isinstance(activations, (list, tuple)) else None
@@ -323,7 +300,7 @@ def laplacian_penalty(activations, # activations of the d >= 2 hooked layers in 
     with _no_autocast(xs[0]):
         if meth == 'lowrank' and defer_grad:
             csr = onehot_csr(y.long(), n_classes)
-            vals = [deferred_lowrank_smoothness(a, s.to(_compute_dtype(a)), m, csr, workspace) for a in acts]
+            vals = [deferred_lowrank_smoothness(a, s.to(_compute_dtype(a)), m, csr) for a in acts]
             per, boxes = torch.stack([v for v, _ in vals]), [bx for _, bx in vals]
         elif meth == 'lowrank':
             per = torch.stack([CompleteCosineSmoothness.apply(x.to(_compute_dtype(x)), s.to(_compute_dtype(x)), m) for x in xs])
