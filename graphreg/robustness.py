@@ -613,7 +613,7 @@ def grid_mean(rows:pd.DataFrame # tidy rows of one or more severity curves
         raise TypeError(f"`rows` must be a DataFrame with columns {COLUMNS}")
     acc = rows[rows.metric == 'accuracy']
     if acc.empty: raise ValueError("`rows` holds no 'accuracy' rows")
-    return (acc.groupby(['test', 'params'], sort=False)
+    return (acc.groupby(['test', 'params'], sort=False, dropna=False)
                .agg(n_points=('value', 'size'), grid_min=('severity', 'min'), grid_max=('severity', 'max'),
                     mean_accuracy=('value', 'mean'))
                .reset_index())
