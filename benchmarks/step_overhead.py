@@ -37,15 +37,20 @@ from graphreg.models import PreActResNet18
 from graphreg.data import tensor_dls
 from graphreg.callbacks import LaplacianRegularizer
 
+def _sync(learn):
+    "Wait for the GPU's queued work, so that wall-clock stamps bracket it (no-op on the CPU)."
+    if torch.device(learn.dls.device).type == 'cuda': torch.cuda.synchronize(learn.dls.device)
+
 class _Start(Callback):
     order = -1000
-    def before_batch(self): self.learn._c0, self.learn._t0 = time.process_time(), time.perf_counter()
+    def before_batch(self): _sync(self.learn); self.learn._c0, self.learn._t0 = time.process_time(), time.perf_counter()
     def before_validate(self): raise CancelValidException()
 
 class _End(Callback):
     order = 1000
     def after_batch(self):
         if self.training:
+            _sync(self.learn)
             self.learn.step_times.append(time.perf_counter() - self.learn._t0)
             self.learn.cpu_times.append(time.process_time() - self.learn._c0)
 
@@ -57,17 +62,17 @@ VARIANTS = {
     'k=50': lambda: [LaplacianRegularizer(gamma=0.01, m=2, k=50)],
 }
 
-def make_learners(width, chans, size, bs, variants, seed=0):
+def make_learners(width, chans, size, bs, variants, seed=0, device='cpu'):
     "One Learner per variant, same initial weights, same single training batch."
     g = torch.Generator().manual_seed(seed)
     x = torch.rand(bs, chans, size, size, generator=g)
     y = torch.randint(0, 10, (bs,), generator=g)
-    dls = tensor_dls(x, y, x[:2], y[:2], bs=bs, n_classes=10, device='cpu')
+    dls = tensor_dls(x, y, x[:2], y[:2], bs=bs, n_classes=10, device=device)
     torch.manual_seed(seed)
     model = PreActResNet18(10, chans, width, *dls.stats)
     learners = {}
     for v in variants:
-        l = Learner(dls, copy.deepcopy(model), loss_func=nn.CrossEntropyLoss(), lr=1e-3,
+        l = Learner(dls, copy.deepcopy(model).to(device), loss_func=nn.CrossEntropyLoss(), lr=1e-3,
                     cbs=[_Start(), _End()] + VARIANTS[v]())
         l.step_times, l.cpu_times = [], []
         learners[v] = l
@@ -78,7 +83,13 @@ def one_step(learn):
     return learn.step_times[-1], learn.cpu_times[-1]
 
 def peak_step_memory(learn) -> float:
-    "Peak of the CPU tensor memory created during one training step, above its start (MiB)."
+    "Peak of the tensor memory created during one training step, above its start (MiB)."
+    if torch.device(learn.dls.device).type == 'cuda':   # the caching allocator's own statistics
+        dev = learn.dls.device
+        torch.cuda.synchronize(dev); torch.cuda.reset_peak_memory_stats(dev)
+        base = torch.cuda.memory_allocated(dev)
+        one_step(learn); torch.cuda.synchronize(dev)
+        return (torch.cuda.max_memory_allocated(dev) - base) / 2**20
     from torch.profiler import profile, ProfilerActivity
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=True, with_stack=True) as prof:
         one_step(learn)
@@ -90,8 +101,8 @@ def peak_step_memory(learn) -> float:
         peak = max(peak, cur)
     return peak / 2**20
 
-def run_case(name, width, chans, size, bs, variants, steps, warmup, memory):
-    learners = make_learners(width, chans, size, bs, variants)
+def run_case(name, width, chans, size, bs, variants, steps, warmup, memory, device='cpu'):
+    learners = make_learners(width, chans, size, bs, variants, device=device)
     for _ in range(warmup):
         for v in variants: one_step(learners[v])
     times, cpu = {v: [] for v in variants}, {v: [] for v in variants}
@@ -111,13 +122,14 @@ def run_case(name, width, chans, size, bs, variants, steps, warmup, memory):
                          mem_mib=mem.get(v), mem_ratio=(mem[v] / mem['plain']) if mem else None, n=len(times[v])))
     return rows
 
-def machine() -> str:
+def machine(device='cpu') -> str:
     cpu = platform.processor() or platform.machine()
+    gpu = f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda}), " if torch.device(device).type == 'cuda' else ''
     try:
         for line in open('/proc/cpuinfo'):
             if line.startswith('model name'): cpu = line.split(':', 1)[1].strip(); break
     except OSError: pass
-    return (f"{cpu}, {os.cpu_count()} logical CPUs, torch {torch.__version__}, "
+    return (f"{gpu}{cpu}, {os.cpu_count()} logical CPUs, torch {torch.__version__}, "
             f"{torch.get_num_threads()} intra-op threads, Python {platform.python_version()}")
 
 def fmt_table(rows) -> str:
@@ -157,8 +169,12 @@ def main(argv=None):
     p.add_argument('--variants', default=None, help='comma-separated subset of the width-16 batch-100 variants '
                    '(plain is always included), e.g. lowrank for a quick check of the regularizer alone')
     p.add_argument('--no-memory', action='store_true', help='skip the profiled memory step')
+    p.add_argument('--device', default='cpu', help="'cpu' (default) or a CUDA device such as 'cuda'; on a GPU the "
+                   "timers wait for its queued work and peak memory is the caching allocator's peak")
     p.add_argument('--out', type=Path, default=None, help='also write the table (markdown) to this file')
     a = p.parse_args(argv)
+    if torch.device(a.device).type == 'cuda' and not torch.cuda.is_available():
+        p.error(f"--device {a.device}: CUDA is not available on this machine")
     cases = a.cases.split(',')
     if a.quick: cases = [c for c in cases if c in ('w16', 'knn')]
     steps = a.steps or (5 if a.quick else 15)
@@ -169,13 +185,13 @@ def main(argv=None):
     w16 = ['plain', 'lowrank', 'dense'] + (['k=10', 'k=50'] if 'knn' in cases else [])
     if a.variants: w16 = ['plain'] + [v for v in a.variants.split(',') if v != 'plain']
     if 'w16' in cases or 'knn' in cases:
-        rows += run_case('w16 1x28x28 b100', 16, 1, 28, 100, w16, steps, a.warmup, mem)
+        rows += run_case('w16 1x28x28 b100', 16, 1, 28, 100, w16, steps, a.warmup, mem, a.device)
     if 'b1000' in cases:
-        rows += run_case('w16 1x28x28 b1000', 16, 1, 28, 1000, ['plain', 'lowrank', 'dense'], slow_steps, 2, mem)
+        rows += run_case('w16 1x28x28 b1000', 16, 1, 28, 1000, ['plain', 'lowrank', 'dense'], slow_steps, 2, mem, a.device)
     if 'w64' in cases:
-        rows += run_case('w64 3x32x32 b100', 64, 3, 32, 100, ['plain', 'lowrank', 'dense'], slow_steps, 2, mem)
+        rows += run_case('w64 3x32x32 b100', 64, 3, 32, 100, ['plain', 'lowrank', 'dense'], slow_steps, 2, mem, a.device)
     load1 = os.getloadavg()
-    head = (f"Machine: {machine()}\n\nLoad average (1 min) {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; "
+    head = (f"Machine: {machine(a.device)}\n\nLoad average (1 min) {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; "
             f"{time.time() - t0:.0f} s in all. m = 2, γ = 0.01, SGD step included.\n")
     table = fmt_table(rows)
     tg = '\n'.join(targets(rows))
