@@ -52,12 +52,15 @@ class LaplacianRegularizer(HookCallback):
                  similarity:str='cosine', # 'cosine' or 'gaussian'
                  layers=None, # modules to hook (default: every nn.ReLU); see above
                  method:str='auto', # 'auto' (exact low-rank when possible), 'dense' or 'lowrank'
+                 batch_layers:bool|None=None, # compute hooked layers of equal size together (None: on CUDA; see `laplacian_penalty`)
                 ):
         self.weight = penalty_weight(gamma, m)
         _check_k(k); _check_similarity(similarity)
         if method not in _methods: raise ValueError(f"`method` must be one of {_methods}, got {method!r}")
         super().__init__(modules=None, every=1, remove_end=True, is_forward=True, detach=False, cpu=False)
-        store_attr('gamma,m,k,similarity,layers,method')
+        if batch_layers is not None and not isinstance(batch_layers, bool):
+            raise TypeError(f"`batch_layers` must be True, False or None, got {type(batch_layers).__name__}")
+        store_attr('gamma,m,k,similarity,layers,method,batch_layers')
         self.history, self.delta_history, self.layer_names, self.epoch_delta = [], [], None, None
         self._acts, self._root, self._new_fit, self._trained = [], None, False, False
 
@@ -114,7 +117,7 @@ class LaplacianRegularizer(HookCallback):
         grad = self.weight > 0
         with torch.set_grad_enabled(grad):
             delta, per = laplacian_penalty([o for _, o in acts], y, n_classes, self.m, self.k, self.similarity,
-                                           self.method, names, defer_grad=grad)
+                                           self.method, names, defer_grad=grad, batch_layers=self.batch_layers)
         if grad:
             self.learn.loss_grad = self.learn.loss_grad + self.weight * delta
             self._deferred = (names, getattr(delta, 'deferred', None))

@@ -13,7 +13,8 @@ from .smoothness import smoothness, label_signals
 
 # %% auto #0
 __all__ = ['dense_label_smoothness', 'onehot_csr', 'CompleteCosineSmoothness', 'DeferredCompleteCosineSmoothness',
-           'deferred_lowrank_smoothness', 'lowrank_label_smoothness', 'pick_method', 'layer_label_smoothness',
+           'deferred_lowrank_smoothness', 'lowrank_label_smoothness', 'batched_lowrank_factors',
+           'DeferredBatchedCosineSmoothness', 'deferred_batched_smoothness', 'pick_method', 'layer_label_smoothness',
            'smoothness_gaps', 'penalty_weight', 'laplacian_penalty']
 
 # %% ../nbs/03_regularizer.ipynb #d99e8971
@@ -174,7 +175,11 @@ class CompleteCosineSmoothness(torch.autograd.Function):
 # %% ../nbs/03_regularizer.ipynb #b8989ff9
 class _Deferred:
     "What the deferred gradient of one layer needs, filled by the forward and backward of the autograd function."
-    def __init__(self, m:int): self.m, self.state, self.g, self.done = m, None, None, False
+    def __init__(self, m:int, factored:bool=False): self.m, self.factored, self.state, self.g, self.done = m, factored, None, None, False
+    def _grad(self, x:Tensor, grad:Tensor|None) -> Tensor:
+        "`grad` + g·∂f/∂x from the recorded state (per-layer state, or the factors of `batched_lowrank_factors`)."
+        if self.factored: return _factor_grad(x, self.state, self.g, grad)
+        return _lowrank_grad(x, self.state, self.m, self.g, grad)
     def grad_hook(self, act:Tensor):
         "A tensor hook for the activation `act` (b, ...): add g·∂f/∂act to the gradient flowing into it."
         def _hook(grad):
@@ -182,8 +187,7 @@ class _Deferred:
             x = act.detach().reshape(len(act), -1)
             same = _compute_dtype(x) == grad.dtype
             with _no_autocast(x):
-                dx = _lowrank_grad(x.to(_compute_dtype(x)), self.state, self.m, self.g,
-                                   grad.reshape(len(grad), -1) if same else None).view(grad.shape)
+                dx = self._grad(x.to(_compute_dtype(x)), grad.reshape(len(grad), -1) if same else None).view(grad.shape)
             self.state, self.g, self.done = None, None, True
             return dx if same else grad + dx.to(grad.dtype)
         return _hook
@@ -226,6 +230,69 @@ def lowrank_label_smoothness(acts:Tensor, # activations of one layer, (b, ...)
         r = CompleteCosineSmoothness.apply(x, s.to(x.dtype).detach(), m)
     if not bool(torch.isfinite(r)): raise ValueError("`acts` contains non-finite values (nan or inf)")
     return r
+
+# %% ../nbs/03_regularizer.ipynb #ead4b312
+def batched_lowrank_factors(x:Tensor, # activations of L layers of equal size, stacked: (L, b, D)
+                            s:Tensor, # signals (b, C), dtype of `x`
+                            m:int=2, # power of the Laplacian, >= 1
+                           ) -> tuple[Tensor, tuple]: # values (L,), and factors (U (L, b, k), Vᵀ (L, k, D), r (L, b, 1)), k = mC+2
+    "trace(SᵀL^mS) on the complete cosine graph of each of L layers, and the factors of each layer's gradient."
+    n = torch.linalg.vector_norm(x, dim=2, keepdim=True)
+    inv = torch.where(n > 0, n.clamp_min(torch.finfo(n.dtype).tiny).reciprocal(), 0.)      # (L, b, 1)
+    c, nl = s.shape[1], len(x)
+    pt = (torch.cat([s, torch.ones_like(s[:, :1])], 1) * inv).transpose(1, 2) @ x           # X̂ᵀ[S, 1]
+    q = inv * (x @ pt.transpose(1, 2))
+    d, qs, ps, e1 = q[..., c:], q[..., :c], pt[:, :c], pt[:, c:]                           # degrees d = X̂X̂ᵀ1
+    ts, ats = [s.expand(nl, *s.shape)], [ps]                                               # T_j and X̂ᵀT_j
+    t1 = t = d * s - qs
+    for j in range(1, m):
+        ts.append(t)
+        if j < m - 1:
+            a = (t * inv).transpose(1, 2) @ x; ats.append(a)
+            t = d * t - inv * (x @ a.transpose(1, 2))
+    h = sum((ts[j] * ts[m - 1 - j]).sum(2, keepdim=True) for j in range(m))                # h = diag(H)
+    e = (torch.cat([h, ts[m - 1]], 2) * inv).transpose(1, 2) @ x                          # X̂ᵀ[h, T_{m-1}]
+    ae = inv * (x @ e.transpose(1, 2))                                                     # A[h, T_{m-1}]
+    ats.append(e[:, 1:])
+    at = [d * ts[j] - ts[j + 1] for j in range(m - 1)] + [ae[..., 1:]]                     # A T_j
+    u = torch.cat([h * inv, inv] + [ts[j] * (-2 * inv) for j in range(m)], 2)
+    vt = torch.cat([e1, e[:, :1]] + [ats[m - 1 - j] for j in range(m)], 1)
+    r = inv * inv * (h * d + ae[..., :1] - 2 * sum((ts[j] * at[m - 1 - j]).sum(2, keepdim=True) for j in range(m)))
+    return (ts[m - 1] * t1).sum((1, 2)), (u, vt, r)
+
+def _factor_grad(x:Tensor, factors:tuple, g:Tensor, grad:Tensor|None=None) -> Tensor:
+    "`grad` + g·∂f/∂x = `grad` − g·r⊙x + g·U Vᵀ for one layer's x (b, D) and factors (U, Vᵀ, r)."
+    u, vt, r = factors
+    out = x * (-g * r) if grad is None else torch.addcmul(grad, x, -g * r)
+    return out.addmm_(u * g, vt)
+
+class DeferredBatchedCosineSmoothness(torch.autograd.Function):
+    "`DeferredCompleteCosineSmoothness` for L layers of equal size at once: values (L,), each gradient deferred to its layer."
+    @staticmethod
+    def forward(ctx, s:Tensor, m:int, boxes:list, *acts:Tensor) -> Tensor:
+        x = torch.stack([a.reshape(len(a), -1) for a in acts]).to(_compute_dtype(acts[0]))
+        val, (u, vt, r) = batched_lowrank_factors(x, s, m)
+        for i, box in enumerate(boxes): box.state = (u[i], vt[i], r[i])
+        ctx.boxes = boxes
+        return val
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g:Tensor):
+        for i, box in enumerate(ctx.boxes): box.g = g[i]
+        return (None, None, None) + (None,) * len(ctx.boxes)
+
+def deferred_batched_smoothness(acts:list, # activations of L layers with equal size per example, each (b, ...), used downstream
+                                s:Tensor, # signals (b, C), float32 or float64
+                                m:int=2, # power of the Laplacian
+                               ) -> tuple[Tensor, list]: # values (L,) and the records of their gradients
+    "Like `deferred_lowrank_smoothness` for several layers of equal size, computed together (fewer, larger operations)."
+    boxes = [_Deferred(m, factored=True) for _ in acts]
+    val = DeferredBatchedCosineSmoothness.apply(s, m, boxes, *acts)
+    for a, box in zip(acts, boxes):
+        if a.requires_grad: a.register_hook(box.grad_hook(a.detach()))
+    return val, boxes
+
 
 # %% ../nbs/03_regularizer.ipynb #e63aaa8c
 _methods = ('auto', 'dense', 'lowrank')
@@ -283,6 +350,7 @@ def laplacian_penalty(activations, # activations of the d >= 2 hooked layers in 
                       method:str='auto', # 'auto', 'dense' or 'lowrank' (see `pick_method`)
                       names=None, # optional layer names used in error messages
                       defer_grad:bool=False, # low-rank path: add each layer's gradient when the backward reaches it
+                      batch_layers:bool|None=None, # deferred low-rank path: compute layers of equal size together (None: on CUDA)
                      ) -> tuple[Tensor, Tensor]: # (Δ, per-layer summed smoothness (d,))
     "Δ of eq. 9 (mean gap of the summed label smoothness between consecutive layers) and the per-layer values."
     acts = list(activations) if isinstance(activations, (list, tuple)) else None
@@ -295,10 +363,22 @@ def laplacian_penalty(activations, # activations of the d >= 2 hooked layers in 
     if not isinstance(y, Tensor) or y.ndim != 1 or len(y) != b:
         raise ValueError(f"`y` must be a tensor of {b} labels (one per example), got {tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__}")
     meth, m = pick_method(b, k, similarity, method), _check_m(m)
+    if batch_layers is not None and not isinstance(batch_layers, bool):
+        raise TypeError(f"`batch_layers` must be True, False or None, got {type(batch_layers).__name__}")
+    if batch_layers is None: batch_layers = xs[0].device.type == 'cuda'
     s = label_signals(y, n_classes, dtype=torch.float32).to(xs[0].device)
     def _bad(i): return ValueError(f"activations of {names[i]} contain non-finite values (nan or inf)")
     with _no_autocast(xs[0]):
-        if meth == 'lowrank' and defer_grad:
+        if meth == 'lowrank' and defer_grad and batch_layers:
+            groups = {}                                  # layers of equal size, dtype and device are stacked together
+            for i, a in enumerate(acts): groups.setdefault((xs[i].shape[1], a.dtype, a.device), []).append(i)
+            order, vals, boxes = [], [], [None] * len(acts)
+            for idx in groups.values():
+                v, bxs = deferred_batched_smoothness([acts[i] for i in idx], s.to(_compute_dtype(acts[idx[0]])), m)
+                order += idx; vals.append(v.to(_compute_dtype(xs[0])))
+                for i, bx in zip(idx, bxs): boxes[i] = bx
+            per = torch.cat(vals)[torch.tensor(order).argsort().to(vals[0].device)]
+        elif meth == 'lowrank' and defer_grad:
             csr = onehot_csr(y.long(), n_classes)
             vals = [deferred_lowrank_smoothness(a, s.to(_compute_dtype(a)), m, csr) for a in acts]
             per, boxes = torch.stack([v for v, _ in vals]), [bx for _, bx in vals]
