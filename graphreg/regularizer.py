@@ -377,7 +377,7 @@ def laplacian_penalty(activations, # activations of the d >= 2 hooked layers in 
                 v, bxs = deferred_batched_smoothness([acts[i] for i in idx], s.to(_compute_dtype(acts[idx[0]])), m)
                 order += idx; vals.append(v.to(_compute_dtype(xs[0])))
                 for i, bx in zip(idx, bxs): boxes[i] = bx
-            per = torch.cat(vals)[torch.tensor(order).argsort().to(vals[0].device)]
+            per = torch.cat(vals)[torch.tensor(order, device=vals[0].device).argsort()]
         elif meth == 'lowrank' and defer_grad:
             csr = onehot_csr(y.long(), n_classes)
             vals = [deferred_lowrank_smoothness(a, s.to(_compute_dtype(a)), m, csr) for a in acts]
