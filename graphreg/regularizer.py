@@ -237,6 +237,13 @@ def batched_lowrank_factors(x:Tensor, # activations of L layers of equal size, s
                             m:int=2, # power of the Laplacian, >= 1
                            ) -> tuple[Tensor, tuple]: # values (L,), and factors (U (L, b, k), Vᵀ (L, k, D), r (L, b, 1)), k = mC+2
     "trace(SᵀL^mS) on the complete cosine graph of each of L layers, and the factors of each layer's gradient."
+    if not isinstance(x, Tensor): raise TypeError(f"`x` must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point(): raise TypeError(f"`x` must be a floating-point tensor, got {x.dtype}")
+    if x.ndim != 3 or x.shape[1] < 2: raise ValueError(f"`x` must have shape (L, b, D) with b >= 2, got {tuple(x.shape)}")
+    return _batched_factors(x, _check_signals(s, x.shape[1], 's'), _check_m(m))
+
+def _batched_factors(x:Tensor, s:Tensor, m:int) -> tuple[Tensor, tuple]:
+    "`batched_lowrank_factors` without the input checks (one of them synchronizes a GPU), for the training loop."
     n = torch.linalg.vector_norm(x, dim=2, keepdim=True)
     inv = torch.where(n > 0, n.clamp_min(torch.finfo(n.dtype).tiny).reciprocal(), 0.)      # (L, b, 1)
     c, nl = s.shape[1], len(x)
@@ -271,7 +278,7 @@ class DeferredBatchedCosineSmoothness(torch.autograd.Function):
     @staticmethod
     def forward(ctx, s:Tensor, m:int, boxes:list, *acts:Tensor) -> Tensor:
         x = torch.stack([a.reshape(len(a), -1) for a in acts]).to(_compute_dtype(acts[0]))
-        val, (u, vt, r) = batched_lowrank_factors(x, s, m)
+        val, (u, vt, r) = _batched_factors(x, s, m)
         for i, box in enumerate(boxes): box.state = (u[i], vt[i], r[i])
         ctx.boxes = boxes
         return val
@@ -287,6 +294,11 @@ def deferred_batched_smoothness(acts:list, # activations of L layers with equal 
                                 m:int=2, # power of the Laplacian
                                ) -> tuple[Tensor, list]: # values (L,) and the records of their gradients
     "Like `deferred_lowrank_smoothness` for several layers of equal size, computed together (fewer, larger operations)."
+    if not isinstance(acts, (list, tuple)) or not acts: raise TypeError("`acts` must be a non-empty list of tensors")
+    xs = [_check_acts(a, 'acts') for a in acts]
+    if len({x.shape for x in xs}) > 1: raise ValueError(f"`acts` must share the size (b, D), got {[tuple(x.shape) for x in xs]}")
+    if not isinstance(s, Tensor) or not s.is_floating_point() or s.ndim != 2 or len(s) != len(xs[0]):
+        raise ValueError(f"`s` must be a floating (b, C) tensor with b = {len(xs[0])}, got {tuple(s.shape) if isinstance(s, Tensor) else type(s).__name__}")
     boxes = [_Deferred(m, factored=True) for _ in acts]
     val = DeferredBatchedCosineSmoothness.apply(s, m, boxes, *acts)
     for a, box in zip(acts, boxes):
