@@ -84,17 +84,17 @@ def dense_label_smoothness(acts:Tensor, # activations of one layer, (b, ...)
 
 # %% ../nbs/03_regularizer.ipynb #5f88e9ed
 def _inv_norms(x:Tensor) -> Tensor:
-    "1/||x_i|| as a (b, 1) column, 0 for a zero row."
-    n = torch.linalg.vector_norm(x, dim=1, keepdim=True)
+    "1/||x_i|| as a (..., b, 1) column for rows x (..., b, D), 0 for a zero row."
+    n = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
     return torch.where(n > 0, n.clamp_min(torch.finfo(n.dtype).tiny).reciprocal(), torch.zeros_like(n))
 
 def _xt(x:Tensor, inv:Tensor, t:Tensor) -> Tensor:
-    "(X̂ᵀ t)ᵀ, shape (k, D), from X (b, D), 1/||x|| (b, 1) and t (b, k), without forming X̂."
-    return (inv * t).T @ x
+    "(X̂ᵀ t)ᵀ, shape (..., k, D), from X (..., b, D), 1/||x|| (..., b, 1) and t (..., b, k), without forming X̂."
+    return (inv * t).mT @ x
 
 def _x(x:Tensor, inv:Tensor, pt:Tensor) -> Tensor:
-    "X̂ p, shape (b, k), from pᵀ (k, D)."
-    return inv * (pt @ x.T).T
+    "X̂ p, shape (..., b, k), from pᵀ (..., k, D)."
+    return inv * (pt @ x.mT).mT
 
 def onehot_csr(y:Tensor, # integer labels (b,)
                n_classes:int, # C
@@ -123,30 +123,34 @@ def _class_sums(x:Tensor, inv:Tensor, csr:tuple[Tensor, Tensor]) -> Tensor:
     return res
 
 def _lowrank_forward(x:Tensor, s:Tensor, m:int, csr=None) -> tuple[Tensor, tuple]:
-    "trace(Sᵀ L^m S) on the complete cosine graph of the rows of `x` (b, D), and what its gradient needs."
+    "trace(Sᵀ L^m S) on the complete cosine graph of the rows of `x` (b, D) (or of each of L layers, (L, b, D)), and what its gradient needs."
     inv, c = _inv_norms(x), s.shape[1]
     if csr is None:
         pt = _xt(x, inv, torch.cat([s, torch.ones_like(s[:, :1])], 1))   # rows: (X̂ᵀS)ᵀ and (X̂ᵀ1)ᵀ
         q = _x(x, inv, pt)
-        d, qs, ps, e1 = q[:, c:], q[:, :c], pt[:c], pt[c:]            # degrees d = X̂X̂ᵀ1
+        d, qs, ps, e1 = q[..., c:], q[..., :c], pt[..., :c, :], pt[..., c:, :]   # degrees d = X̂X̂ᵀ1
     else:                              # one-hot S: S1 = 1, so X̂ᵀ1 = X̂ᵀS 1 and d = (X̂X̂ᵀS) 1
         ps = _class_sums(x, inv, csr)
         qs = _x(x, inv, ps)
-        d, e1 = qs.sum(1, keepdim=True), ps.sum(0, keepdim=True)
-    ts, ats = [s], [ps]                                               # T_j = L^j S and (X̂ᵀT_j)ᵀ
+        d, e1 = qs.sum(-1, keepdim=True), ps.sum(-2, keepdim=True)
+    ts, ats = [s.expand(*x.shape[:-2], *s.shape)], [ps]                # T_j = L^j S and (X̂ᵀT_j)ᵀ
     t1 = t = d * s - qs                                               # T_1 = L S
     for j in range(1, m):
         ts.append(t)
         if j < m - 1:
             a = _xt(x, inv, t); ats.append(a)
             t = d * t - _x(x, inv, a)
-    return (ts[m - 1] * t1).sum(), (inv, e1, ts, ats)
+    return (ts[m - 1] * t1).sum((-2, -1)), (inv, d, e1, ts, ats)
+
+def _diag_h(ts:list, m:int) -> Tensor:
+    "h = diag(H), H = Σ_j T_j T_{m-1-j}ᵀ, as a (..., b, 1) column."
+    return sum((ts[j] * ts[m - 1 - j]).sum(-1, keepdim=True) for j in range(m))
 
 def _lowrank_grad(x:Tensor, state:tuple, m:int, g:Tensor, grad:Tensor|None=None) -> Tensor:
     "g · ∂ trace(Sᵀ L^m S) / ∂x (+ `grad` if given), low-rank, from the state saved by `_lowrank_forward`."
-    inv, e1, ts, ats = state
+    inv, _, e1, ts, ats = state
     ats = list(ats)
-    h = sum((ts[j] * ts[m - 1 - j]).sum(1, keepdim=True) for j in range(m))
+    h = _diag_h(ts, m)
     e = _xt(x, inv, torch.cat([h, ts[m - 1]], 1))                     # (X̂ᵀh)ᵀ and (X̂ᵀT_{m-1})ᵀ
     ats.append(e[1:])
     gi = inv * g
@@ -160,17 +164,17 @@ class CompleteCosineSmoothness(torch.autograd.Function):
     "trace(Sᵀ L^m S) on the complete cosine graph of the rows of `x`, with a low-rank forward and backward."
     @staticmethod
     def forward(ctx, x:Tensor, s:Tensor, m:int) -> Tensor:
-        val, (inv, e1, ts, ats) = _lowrank_forward(x, s, m)
-        ctx.save_for_backward(x, inv, e1, *ts, *ats)
+        val, (inv, d, e1, ts, ats) = _lowrank_forward(x, s, m)
+        ctx.save_for_backward(x, inv, d, e1, *ts, *ats)
         ctx.m = m
         return val
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g:Tensor):
-        x, inv, e1, *rest = ctx.saved_tensors
+        x, inv, d, e1, *rest = ctx.saved_tensors
         m = ctx.m
-        return _lowrank_grad(x, (inv, e1, rest[:m], rest[m:]), m, g), None, None
+        return _lowrank_grad(x, (inv, d, e1, rest[:m], rest[m:]), m, g), None, None
 
 # %% ../nbs/03_regularizer.ipynb #b8989ff9
 class _Deferred:
@@ -244,28 +248,16 @@ def batched_lowrank_factors(x:Tensor, # activations of L layers of equal size, s
 
 def _batched_factors(x:Tensor, s:Tensor, m:int) -> tuple[Tensor, tuple]:
     "`batched_lowrank_factors` without the input checks (one of them synchronizes a GPU), for the training loop."
-    n = torch.linalg.vector_norm(x, dim=2, keepdim=True)
-    inv = torch.where(n > 0, n.clamp_min(torch.finfo(n.dtype).tiny).reciprocal(), 0.)      # (L, b, 1)
-    c, nl = s.shape[1], len(x)
-    pt = (torch.cat([s, torch.ones_like(s[:, :1])], 1) * inv).transpose(1, 2) @ x           # X̂ᵀ[S, 1]
-    q = inv * (x @ pt.transpose(1, 2))
-    d, qs, ps, e1 = q[..., c:], q[..., :c], pt[:, :c], pt[:, c:]                           # degrees d = X̂X̂ᵀ1
-    ts, ats = [s.expand(nl, *s.shape)], [ps]                                               # T_j and X̂ᵀT_j
-    t1 = t = d * s - qs
-    for j in range(1, m):
-        ts.append(t)
-        if j < m - 1:
-            a = (t * inv).transpose(1, 2) @ x; ats.append(a)
-            t = d * t - inv * (x @ a.transpose(1, 2))
-    h = sum((ts[j] * ts[m - 1 - j]).sum(2, keepdim=True) for j in range(m))                # h = diag(H)
-    e = (torch.cat([h, ts[m - 1]], 2) * inv).transpose(1, 2) @ x                          # X̂ᵀ[h, T_{m-1}]
-    ae = inv * (x @ e.transpose(1, 2))                                                     # A[h, T_{m-1}]
-    ats.append(e[:, 1:])
+    val, (inv, d, e1, ts, ats) = _lowrank_forward(x, s, m)                                   # the per-layer recursion, batched
+    h = _diag_h(ts, m)
+    e = _xt(x, inv, torch.cat([h, ts[m - 1]], 2))                                          # X̂ᵀ[h, T_{m-1}]
+    ae = _x(x, inv, e)                                                                     # A[h, T_{m-1}]
+    ats = ats + [e[:, 1:]]
     at = [d * ts[j] - ts[j + 1] for j in range(m - 1)] + [ae[..., 1:]]                     # A T_j
     u = torch.cat([h * inv, inv] + [ts[j] * (-2 * inv) for j in range(m)], 2)
     vt = torch.cat([e1, e[:, :1]] + [ats[m - 1 - j] for j in range(m)], 1)
     r = inv * inv * (h * d + ae[..., :1] - 2 * sum((ts[j] * at[m - 1 - j]).sum(2, keepdim=True) for j in range(m)))
-    return (ts[m - 1] * t1).sum((1, 2)), (u, vt, r)
+    return val, (u, vt, r)
 
 def _factor_grad(x:Tensor, factors:tuple, g:Tensor, grad:Tensor|None=None) -> Tensor:
     "`grad` + g·∂f/∂x = `grad` − g·r⊙x + g·U Vᵀ for one layer's x (b, D) and factors (U, Vᵀ, r)."
