@@ -6,24 +6,28 @@
 from __future__ import annotations
 import os, sys, json, time, math, socket, platform, tomllib, threading, fcntl, copy, re, subprocess
 from dataclasses import dataclass, field, asdict
+from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 
 # %% auto #0
-__all__ = ['DATASETS', 'VARIANT_PARAMS', 'PARAM_DEFAULTS', 'TEST_DEFAULTS', 'VARIANT_ORDER', 'AUTHORS_TESTS', 'AUTHORS_MEDIANS',
-           'ConfigError', 'DataConfig', 'TrainConfig', 'EvalConfig', 'ExperimentConfig', 'config_from_dict',
-           'load_config', 'dumps_toml', 'Job', 'variant_settings', 'make_jobs', 'atomic_write', 'Claim',
-           'package_versions', 'resolve_run_dir', 'prepare_run_dir', 'pick_device', 'seed_everything', 'JobLog',
-           'subset_dl', 'make_dls', 'build_learner', 'train_learner', 'test_calls', 'level_of', 'run_tests',
-           'dist_info', 'run_job', 'load_results', 'merge_results', 'job_status', 'run_sweep', 'authors_medians',
-           'summarize', 'column_label', 'median_table', 'n_seeds', 'markdown_table', 'box_plots', 'severity_curves',
-           'report']
+__all__ = ['DATASETS', 'PRECISIONS', 'VARIANT_PARAMS', 'PARAM_DEFAULTS', 'TEST_DEFAULTS', 'MODEL_FORMAT', 'VARIANT_ORDER',
+           'AUTHORS_TESTS', 'AUTHORS_MEDIANS', 'ConfigError', 'DataConfig', 'TrainConfig', 'EvalConfig',
+           'ExperimentConfig', 'config_from_dict', 'load_config', 'dumps_toml', 'Job', 'variant_settings', 'make_jobs',
+           'atomic_write', 'Claim', 'package_versions', 'resolve_run_dir', 'prepare_run_dir', 'pick_device',
+           'seed_everything', 'TrainingDiverged', 'JobLog', 'BF16Training', 'ChannelsLast', 'model_spec', 'build_model',
+           'compact_state', 'round_to_stored', 'save_job_model', 'read_model_file', 'load_model_file', 'subset_dl',
+           'make_dls', 'build_learner', 'train_learner', 'EpochCheckpoint', 'test_calls', 'level_of', 'run_tests',
+           'dist_info', 'job_meta', 'train_job', 'run_job', 'label_rows', 'load_results', 'merge_results', 'job_status',
+           'run_sweep', 'authors_medians', 'summarize', 'column_label', 'median_table', 'n_seeds', 'markdown_table',
+           'box_plots', 'severity_curves', 'report']
 
 # %% ../nbs/08_experiments.ipynb #153b7945
 class ConfigError(ValueError):
     "A bad experiment config; the message names the offending key."
 
 DATASETS = ('fashion_mnist', 'cifar10', 'digits')
+PRECISIONS = ('float32', 'bf16')
 VARIANT_PARAMS = {'Vanilla': (), 'Parseval': ('beta',), 'Proposed': ('gamma', 'm', 'k'),
                   'Proposed+Parseval': ('beta', 'gamma', 'm', 'k')}
 PARAM_DEFAULTS = dict(beta=0.01, gamma=0.01, m=2, k='complete')
@@ -75,6 +79,7 @@ class TrainConfig:
     mom:float = 0.9 # SGD momentum
     device:str = 'auto' # 'auto' (cuda if available), 'cpu', 'cuda', 'cuda:1', ...
     deterministic:bool = True # seed everything and use deterministic algorithms
+    precision:str = 'float32' # 'float32', or 'bf16': bfloat16 autocast and channels-last (see `BF16Training`)
 
 @dataclass
 class EvalConfig:
@@ -196,6 +201,7 @@ def config_from_dict(d:dict, # the parsed TOML
     if not isinstance(tr.device, str) or not re.fullmatch(r'auto|cpu|cuda(:\d+)?|mps', tr.device):
         _err('train.device', f"must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {tr.device!r}")
     if not isinstance(tr.deterministic, bool): _err('train.deterministic', f"must be true or false, got {tr.deterministic!r}")
+    if tr.precision not in PRECISIONS: _err('train.precision', f"must be one of {', '.join(PRECISIONS)}, got {tr.precision!r}")
     ed = d.get('eval', {}); _known(ed, EvalConfig.__dataclass_fields__, 'eval')
     ev = EvalConfig(**ed)
     if ev.split not in ('test', 'valid'): _err('eval.split', f"must be 'test' or 'valid', got {ev.split!r}")
@@ -411,7 +417,8 @@ class _locked:
     def __exit__(self, *a): fcntl.flock(self.f, fcntl.LOCK_UN); self.f.close()
 
 # %% ../nbs/08_experiments.ipynb #fa31e8ec
-from fastai.callback.core import Callback
+import random
+from fastai.callback.core import Callback, CancelEpochException
 from fastai.torch_core import set_seed
 import fastai.callback.progress  # Learner.no_bar
 
@@ -431,19 +438,121 @@ def seed_everything(seed:int, # the seed
         os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
         torch.use_deterministic_algorithms(True, warn_only=True)
 
+class TrainingDiverged(RuntimeError):
+    "The training loss became NaN or infinite."
+
 class JobLog(Callback):
-    "Record each epoch's mean training loss (incl. regularizer), validation metrics and time into a JSON file."
+    "Record each epoch's mean training loss (incl. regularizer), validation metrics and time into a JSON file; stop on a non-finite loss."
     order = 90
     def __init__(self, path): self.path, self.epochs = Path(path), []
     def before_epoch(self): self.tot, self.n, self.t0 = 0.0, 0, time.time()
     def after_batch(self):
-        if self.training: self.tot += float(self.learn.loss_grad.detach()); self.n += 1
+        if not self.training: return
+        loss = float(self.learn.loss_grad.detach())
+        if not math.isfinite(loss):
+            raise TrainingDiverged(f"the training loss is {loss} at epoch {self.epoch}, batch {self.iter}: training diverged "
+                                   "(lower train.lr, or gamma/beta); the job is not recorded as finished")
+        self.tot += loss; self.n += 1
     def after_epoch(self):
+        if not self.n: return   # an epoch skipped on resume (`EpochCheckpoint`)
         rec = dict(epoch=self.epoch, train_loss=self.tot / max(self.n, 1), steps=self.n, seconds=time.time() - self.t0)
         rec.update({k: float(v) for k, v in zip(self.recorder.metric_names[1:], getattr(self.learn, 'final_record', []))
                     if k not in ('train_loss', 'time') and isinstance(v, (int, float, np.floating))})
         self.epochs.append(rec)
         atomic_write(self.path, json.dumps(self.epochs, indent=1))
+
+# %% ../nbs/08_experiments.ipynb #6dc929da
+def _autocast_forward(forward, device_type, *args, **kwargs):
+    "Run `forward` under bfloat16 autocast; floating outputs come back in float32."
+    with torch.autocast(device_type, dtype=torch.bfloat16):
+        out = forward(*args, **kwargs)
+    return out.float() if torch.is_tensor(out) and out.is_floating_point() else out
+
+class BF16Training(Callback):
+    "Run the model's forward in bfloat16 autocast; weights, optimizer and loss stay in float32."
+    order = 5
+    def before_fit(self):
+        m = self.learn.model
+        if not any(p.is_floating_point() for p in m.parameters()): raise TypeError("`learn.model` has no floating-point parameters")
+        m.__dict__.pop('forward', None)   # a wrapper left by an earlier fit that ended in an exception
+        m.forward = partial(_autocast_forward, m.forward, next(m.parameters()).device.type)
+    def after_fit(self): self.learn.model.__dict__.pop('forward', None)
+
+class ChannelsLast(Callback):
+    "Train with the model and the image batches in the channels-last memory format (faster convolutions on CPUs)."
+    order = 5
+    def before_fit(self): self.learn.model.to(memory_format=torch.channels_last)
+    def before_batch(self):
+        self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if torch.is_tensor(x) and x.dim() == 4 else x
+                              for x in self.xb)
+
+# %% ../nbs/08_experiments.ipynb #fbb8e8cf
+MODEL_FORMAT = 'graphreg-model/1'
+
+def model_spec(cfg:ExperimentConfig, # a resolved config
+               job:Job, # the job whose network it is
+               dls, # its DataLoaders (`stats`, `n_classes`, `in_channels`)
+              ) -> dict:
+    "The architecture and constructor arguments that rebuild a job's network."
+    mean, std = (torch.as_tensor(s, dtype=torch.float32).flatten().tolist() for s in dls.stats)
+    return dict(arch='PreActResNet18', n_classes=int(dls.n_classes), in_channels=int(dls.in_channels),
+                width=cfg.width, mean=mean, std=std, parseval='beta' in job.hp)
+
+def build_model(spec:dict # from `model_spec`
+               ) -> torch.nn.Module:
+    "A fresh network from its spec."
+    from graphreg.models import PreActResNet18
+    if not isinstance(spec, dict) or spec.get('arch') != 'PreActResNet18':
+        raise ValueError(f"`spec` must describe a PreActResNet18, got {spec!r}")
+    return PreActResNet18(**{k: v for k, v in spec.items() if k != 'arch'})
+
+def compact_state(model:torch.nn.Module # the trained network
+                 ) -> dict:
+    "Its state dict with floating tensors in float16 (float32 where float16 would overflow)."
+    out = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().cpu().contiguous()
+        h = v.half() if v.is_floating_point() else v
+        out[k] = h if not v.is_floating_point() or bool(torch.isfinite(h).all()) or not bool(torch.isfinite(v).all()) else v
+    return out
+
+def round_to_stored(model:torch.nn.Module # the trained network, changed in place
+                   ) -> torch.nn.Module:
+    "Round the weights through `compact_state`, so the model in memory is the one that will be stored."
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in compact_state(model).items()})
+    return model
+
+def save_job_model(model:torch.nn.Module, # the trained network
+                   path, # where to write (e.g. JOB_DIR/model.pt)
+                   spec:dict, # from `model_spec`
+                   meta:dict|None=None, # what else to keep: job, variant settings, seed, versions
+                  ):
+    "Write a job's network with its spec and metadata, atomically."
+    import io
+    buf = io.BytesIO()
+    torch.save(dict(format=MODEL_FORMAT, spec=spec, meta=meta or {}, state_dict=compact_state(model)), buf)
+    atomic_write(path, buf.getvalue())
+
+def read_model_file(path # a `model.pt` written by `save_job_model`
+                   ) -> dict:
+    "The saved dict of a model file, checked."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no saved model at {path}")
+    try: d = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: raise ValueError(f"{path}: not a readable graphreg model file ({type(e).__name__}: {e})") from None
+    if not isinstance(d, dict) or d.get('format') != MODEL_FORMAT:
+        raise ValueError(f"{path}: not a graphreg model file (format {d.get('format') if isinstance(d, dict) else type(d).__name__!r})")
+    return d
+
+def load_model_file(path, # a `model.pt` written by `save_job_model`
+                    device='cpu', # where to put the network
+                   ) -> torch.nn.Module:
+    "Rebuild the saved network in float32, in eval mode; its `graphreg_meta` attribute holds the metadata."
+    d = read_model_file(path)
+    model = build_model(d['spec'])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in d['state_dict'].items()})
+    model.graphreg_meta = d['meta'] | dict(spec=d['spec'])
+    return model.to(device).eval()
 
 # %% ../nbs/08_experiments.ipynb #75020ea3
 _LOADERS = {'fashion_mnist': 'fashion_mnist_dls', 'cifar10': 'cifar10_dls', 'digits': 'digits_dls'}
@@ -478,14 +587,11 @@ def build_learner(cfg:ExperimentConfig, # a resolved config
                   job:Job, # the variant and its hyperparameters
                   dls, # its DataLoaders
                  ):
-    "The job's PreActResNet18 and SGD Learner with the variant's callbacks."
-    from graphreg.models import PreActResNet18
+    "The job's PreActResNet18 and SGD Learner with the variant's callbacks (and `BF16Training` for bf16 precision)."
     from graphreg.callbacks import LaplacianRegularizer, ParsevalCallback, paper_learner
     hp = job.hp
-    mean, std = dls.stats
-    model = PreActResNet18(n_classes=dls.n_classes, in_channels=dls.in_channels, width=cfg.width,
-                           mean=mean, std=std, parseval='beta' in hp)
-    cbs = []
+    model = build_model(model_spec(cfg, job, dls))
+    cbs = [BF16Training()] if cfg.train.precision == 'bf16' else []
     if 'gamma' in hp:
         cbs.append(LaplacianRegularizer(gamma=hp['gamma'], m=hp['m'], k=None if hp['k'] == 'complete' else hp['k']))
     if 'beta' in hp: cbs.append(ParsevalCallback(beta=hp['beta']))
@@ -499,6 +605,51 @@ def train_learner(learn, cfg:ExperimentConfig, progress:bool=True):
     if progress: fit()
     else:
         with learn.no_bar(), learn.no_logging(): fit()
+
+# %% ../nbs/08_experiments.ipynb #07f191d5
+def _rng_states(learn) -> dict:
+    "Every random state a training epoch draws from: Python, NumPy, PyTorch (and CUDA), the training loader's own."
+    d = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
+             cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
+    rng = getattr(learn.dls.train, 'rng', None)
+    d['loader'] = rng.getstate() if isinstance(rng, random.Random) else None
+    return d
+
+def _set_rng_states(learn, d:dict):
+    "Restore what `_rng_states` saved."
+    random.setstate(d['python']); np.random.set_state(d['numpy']); torch.set_rng_state(d['torch'])
+    if d['cuda'] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(d['cuda'])
+    if d['loader'] is not None: learn.dls.train.rng.setstate(d['loader'])
+
+class EpochCheckpoint(Callback):
+    "Save the training state at every epoch's end; a fit that finds the file resumes after its last epoch."
+    order = JobLog.order + 1   # after JobLog has logged the epoch
+    def __init__(self,
+                 path, # the checkpoint file (e.g. JOB_DIR/checkpoint.pt)
+                 log:JobLog|None=None, # a JobLog whose records are saved and restored along
+                ):
+        self.path, self.log, self.start = Path(path), log, 0
+    def before_fit(self):
+        self.start = 0
+        if not self.path.exists(): return
+        try: d = torch.load(self.path, map_location='cpu', weights_only=False)
+        except Exception as e: raise ValueError(f"{self.path}: unreadable checkpoint ({type(e).__name__}: {e}); delete it to restart the job") from None
+        if d.get('n_epoch') != self.n_epoch:
+            raise ValueError(f"{self.path}: a checkpoint of a {d.get('n_epoch')}-epoch fit, this fit has {self.n_epoch}")
+        self.learn.model.load_state_dict(d['model']); self.learn.opt.load_state_dict(d['opt'])
+        if self.log is not None: self.log.epochs = list(d['log'])
+        self.start, self._rng = d['epoch'] + 1, d['rng']
+    def before_epoch(self):
+        if self.epoch < self.start: raise CancelEpochException()
+        if self.epoch == self.start and self.start: _set_rng_states(self.learn, self._rng)
+    def after_epoch(self):
+        if self.epoch < self.start: return
+        import io
+        buf = io.BytesIO()
+        torch.save(dict(epoch=self.epoch, n_epoch=self.n_epoch, model=self.learn.model.state_dict(),
+                        opt=self.learn.opt.state_dict(), rng=_rng_states(self.learn),
+                        log=self.log.epochs if self.log is not None else []), buf)
+        atomic_write(self.path, buf.getvalue())
 
 # %% ../nbs/08_experiments.ipynb #0e262ac6
 def _fmt(v): return f"{v:g}" if isinstance(v, float) else str(v)
@@ -567,49 +718,75 @@ def _cpu_friendly_distributed_dl():
         return t.tolist()
     DistributedDL._broadcast, DistributedDL._graphreg_gloo = _broadcast, True
 
-def _save_model(model, path):
-    "Save a state dict atomically."
-    tmp = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.tmp")
-    torch.save(model.state_dict(), tmp); os.replace(tmp, path)
+def job_meta(cfg:ExperimentConfig, # a resolved config
+             job:Job, # the job
+            ) -> dict:
+    "What a saved model keeps about its job: id, variant and settings, seed, the config every job shares, versions."
+    return dict(job=job.id, variant=job.variant, params=dict(job.params), seed=job.seed, config=_shared_part(cfg),
+                versions=package_versions(), saved=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+
+def train_job(cfg:ExperimentConfig, # a resolved config
+              job:Job, # what to train
+              job_dir, # its directory in the run dir
+              dls, # its DataLoaders
+              progress:bool=True, # show fastai's progress bars
+             ) -> torch.nn.Module:
+    "Train one job (resuming from its epoch checkpoint), round its weights to the stored precision and save `model.pt` (rank 0)."
+    jd, (rank, world) = Path(job_dir), dist_info()
+    learn = build_learner(cfg, job, dls)
+    log = JobLog(jd/('train_log.json' if world == 1 else f'train_log.rank{rank}.json'))
+    learn.add_cb(log)
+    if world > 1:
+        import fastai.distributed  # Learner.distrib_ctx
+        _cpu_friendly_distributed_dl()
+        with learn.distrib_ctx(sync_bn=False, cpu=pick_device(cfg.train.device).type == 'cpu'):
+            train_learner(learn, cfg, progress and rank == 0)
+    else:
+        learn.add_cb(EpochCheckpoint(jd/'checkpoint.pt', log))
+        train_learner(learn, cfg, progress)
+    model = round_to_stored(learn.model)
+    if rank == 0:
+        save_job_model(model, jd/'model.pt', model_spec(cfg, job, dls), job_meta(cfg, job))
+        (jd/'checkpoint.pt').unlink(missing_ok=True)
+    return model
 
 def run_job(cfg:ExperimentConfig, # a resolved config
             job:Job, # what to train
             job_dir, # its directory in the run dir
             progress:bool=True, # show fastai's progress bars and a line per test
+            train_only:bool=False, # stop after saving the model (test later with `evaluate_run`)
            ) -> pd.DataFrame|None:
-    "Train (or load the checkpoint of) one job, run its tests, and write its rows then its `done` marker."
+    "Train one job (or load its saved model), run its tests, and write its rows then its `done` marker."
     jd = Path(job_dir); jd.mkdir(parents=True, exist_ok=True)
     rank, world = dist_info()
     device = pick_device(cfg.train.device)
     if world > 1 and device.type == 'cuda': device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
     seed_everything(job.seed, cfg.train.deterministic)
     dls = make_dls(cfg, seed=job.seed, device=device)
-    learn = build_learner(cfg, job, dls)
-    ckpt, t0 = jd/'model.pth', time.time()
-    if ckpt.exists(): learn.model.load_state_dict(torch.load(ckpt, map_location=device))
-    else:
-        learn.add_cb(JobLog(jd/('train_log.json' if world == 1 else f'train_log.rank{rank}.json')))
-        if world > 1:
-            import fastai.distributed  # Learner.distrib_ctx
-            _cpu_friendly_distributed_dl()
-            with learn.distrib_ctx(sync_bn=False, cpu=device.type == 'cpu'): train_learner(learn, cfg, progress and rank == 0)
-        else: train_learner(learn, cfg, progress)
-        if rank == 0: _save_model(learn.model, ckpt)
+    t0 = time.time()
+    if (jd/'model.pt').exists(): model = load_model_file(jd/'model.pt', device)
+    else: model = train_job(cfg, job, jd, dls, progress)
     train_s = time.time() - t0
-    if rank != 0: return None
+    if rank != 0 or train_only: return None
     edl = dls.test if cfg.eval.split == 'test' else dls.valid
-    model = learn.model.eval()
     t1 = time.time()
-    rows = run_tests(model, edl, cfg.tests, n=cfg.eval.n, bs=cfg.eval.bs, seed=job.seed,
+    rows = run_tests(model.eval(), edl, cfg.tests, n=cfg.eval.n, bs=cfg.eval.bs, seed=job.seed,
                      deterministic=cfg.train.deterministic, progress=progress)
-    hp = job.hp
-    rows.insert(0, 'job', job.id); rows.insert(1, 'variant', job.variant); rows.insert(2, 'setting', job.setting)
-    rows.insert(3, 'seed', job.seed)
-    for i, p in enumerate(('beta', 'gamma', 'm', 'k')): rows.insert(4 + i, p, hp.get(p, 0 if p != 'k' else '-'))
+    rows = label_rows(rows, job)
     atomic_write(jd/'rows.csv', rows.to_csv(index=False))
     atomic_write(jd/'done', json.dumps(dict(job=job.id, train_seconds=train_s, test_seconds=time.time() - t1,
                                             finished=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
                                             host=socket.gethostname(), world_size=world)))
+    return rows
+
+def label_rows(rows:pd.DataFrame, # tidy rows of `run_tests`
+               job:Job, # the job they belong to
+              ) -> pd.DataFrame:
+    "The rows with the job's id, variant, setting, seed and hyperparameter columns in front."
+    rows, hp = rows.copy(), job.hp
+    rows.insert(0, 'job', job.id); rows.insert(1, 'variant', job.variant); rows.insert(2, 'setting', job.setting)
+    rows.insert(3, 'seed', job.seed)
+    for i, p in enumerate(('beta', 'gamma', 'm', 'k')): rows.insert(4 + i, p, hp.get(p, 0 if p != 'k' else '-'))
     return rows
 
 # %% ../nbs/08_experiments.ipynb #7781cbff
@@ -634,21 +811,24 @@ def merge_results(run_dir # a run directory
     return df
 
 def job_status(cfg:ExperimentConfig, run_dir) -> dict:
-    "Job id -> 'done', 'claimed' or 'todo'."
+    "Job id -> 'done' (trained and tested), 'claimed' (a worker holds it), 'trained' (model saved, tests left) or 'todo'."
     rd = Path(run_dir)
-    return {j.id: 'done' if (rd/'jobs'/j.id/'done').exists() else 'claimed' if (rd/'jobs'/j.id/'claim').exists()
-            else 'todo' for j in make_jobs(cfg)}
+    def one(jd):
+        if (jd/'done').exists(): return 'done'
+        if (jd/'claim').exists(): return 'claimed'
+        return 'trained' if (jd/'model.pt').exists() else 'todo'
+    return {j.id: one(rd/'jobs'/j.id) for j in make_jobs(cfg)}
 
 # %% ../nbs/08_experiments.ipynb #bac55a06
-def _work(cfg, rd, jobs, job_fn, progress, stale_after, log):
+def _work(cfg, rd, jobs, job_fn, progress, stale_after, log, marker='done'):
     "One worker's loop over the jobs (all ranks take part under DDP; rank 0 claims)."
     rank, world = dist_info()
     n_done = 0
     for i, job in enumerate(jobs):
         jd = rd/'jobs'/job.id
         claim = Claim(jd, stale_after)
-        go = rank == 0 and not (jd/'done').exists() and claim.acquire()
-        if go and (jd/'done').exists(): claim.release(); go = False  # finished between the check and the claim
+        go = rank == 0 and not (jd/marker).exists() and claim.acquire()
+        if go and (jd/marker).exists(): claim.release(); go = False  # finished between the check and the claim
         if world > 1:
             flag = [go]; torch.distributed.broadcast_object_list(flag, src=0); go = flag[0]
         if not go: continue
@@ -663,11 +843,11 @@ def _work(cfg, rd, jobs, job_fn, progress, stale_after, log):
         if rank == 0: merge_results(rd)
     return n_done
 
-def _spawn_workers(cfg_path, rd, workers, progress):
+def _spawn_workers(cfg_path, rd, workers, progress, train_only=False):
     "Start `workers` worker processes on one run dir and wait for them."
     env = dict(os.environ)
     if 'OMP_NUM_THREADS' not in env: env['OMP_NUM_THREADS'] = str(max(1, (os.cpu_count() or 1) // workers))
-    cmd = [sys.executable, '-m', 'graphreg.cli', 'run', str(cfg_path), '--run-dir', str(rd), '--workers', '1', '--no-report']
+    cmd = [sys.executable, '-m', 'graphreg.cli', 'run', str(cfg_path), '--run-dir', str(rd), '--workers', '1', '--no-report'] + (['--train-only'] if train_only else [])
     # progress bars from the first worker only (several would overwrite each other); the others print a line per job
     procs = [subprocess.Popen(cmd + ['--worker-id', str(w)] + ([] if progress and w == 0 else ['--quiet']), env=env)
              for w in range(workers)]
@@ -680,10 +860,11 @@ def run_sweep(cfg:ExperimentConfig, # a resolved config
               stale_after:float=120.0, # seconds without a heartbeat after which another worker's claim is stale
               job_fn=None, # runs one job (default `run_job`); the tests below pass a fake
               log=None, # prints progress lines (default: print)
+              train_only:bool=False, # train and save the models only (a job is finished when its `model.pt` exists)
              ) -> pd.DataFrame:
     "Run every (variant, setting, seed) job of `cfg` not yet finished in the run dir; return the merged results."
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1: raise ValueError(f"`workers` must be an int >= 1, got {workers!r}")
-    job_fn, log = job_fn or run_job, log or (lambda s: print(s, flush=True))
+    job_fn, log = job_fn or (partial(run_job, train_only=True) if train_only else run_job), log or (lambda s: print(s, flush=True))
     rank, world = dist_info()
     if world > 1 and workers > 1: raise ValueError("`workers` must be 1 under torch.distributed.run (each job uses all ranks)")
     if world > 1 and not torch.distributed.is_initialized():
@@ -693,12 +874,12 @@ def run_sweep(cfg:ExperimentConfig, # a resolved config
     if world > 1: torch.distributed.barrier()
     jobs = make_jobs(cfg)
     if workers > 1:
-        rcs = _spawn_workers(rd/'config.toml', rd, workers, progress)
-    else: rcs = [0]; _work(cfg, rd, jobs, job_fn, progress, stale_after, log)
+        rcs = _spawn_workers(rd/'config.toml', rd, workers, progress, train_only)
+    else: rcs = [0]; _work(cfg, rd, jobs, job_fn, progress, stale_after, log, 'model.pt' if train_only else 'done')
     if rank != 0: return None
     df = merge_results(rd)
     st = job_status(cfg, rd)
-    left = [k for k, v in st.items() if v != 'done']
+    left = [k for k, v in st.items() if v not in (('done', 'trained') if train_only else ('done',))]
     if any(rcs):
         msg = f"worker processes exited with codes {rcs} (a negative code is the signal that killed it: -9 is SIGKILL, e.g. the OOM killer)"
         if left: raise RuntimeError(f"{msg}; unfinished jobs: {', '.join(left)}; rerun to resume")
