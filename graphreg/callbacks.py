@@ -12,7 +12,6 @@ from fastcore.basics import store_attr
 from fastcore.foundation import L
 from fastai.learner import Learner
 from fastai.callback.core import Callback
-from fastai.callback.hook import HookCallback
 from fastai.callback.schedule import ParamScheduler, SchedNo, combine_scheds
 from fastai.optimizer import SGD
 from fastai.losses import CrossEntropyLossFlat
@@ -42,7 +41,32 @@ def _select_layers(model:nn.Module, layers) -> list[tuple[str, nn.Module]]:
     if not sel: raise ValueError(f"`layers`={layers!r} matches no module of the model")
     return sel
 
-class LaplacianRegularizer(HookCallback):
+class _BatchGuard:
+    "Stands for `learn.one_batch` in a training phase: when an exception leaves a batch, call every `release` and step aside."
+    def __init__(self, learn): self.learn, self.releases, self.inner = learn, [], learn.__dict__.get('one_batch')
+    def __call__(self, *args, **kwargs):
+        try: return (self.inner or partial(type(self.learn).one_batch, self.learn))(*args, **kwargs)
+        except BaseException:   # fastai runs no event for an error or a KeyboardInterrupt: this is the only way out
+            for release in self.releases: release()
+            _unguard(self.learn); raise
+
+def _guard(learn:Learner, release):
+    "Make sure `release()` runs when any exception leaves a batch of `learn` (until `_unguard`)."
+    g = learn.__dict__.get('one_batch')
+    if not isinstance(g, _BatchGuard): g = learn.one_batch = _BatchGuard(learn)
+    if release not in g.releases: g.releases.append(release)
+
+def _unguard(learn:Learner, release=None):
+    "Stop calling `release` (None: all) on exceptions; put `learn.one_batch` back when no one is left."
+    g = learn.__dict__.get('one_batch')
+    if not isinstance(g, _BatchGuard): return
+    g.releases = [] if release is None else [r for r in g.releases if r != release]
+    if not g.releases:
+        if g.inner is None: del learn.one_batch
+        else: learn.one_batch = g.inner
+
+# %% ../nbs/05_callbacks.ipynb #b7c1d2e3
+class LaplacianRegularizer(Callback):
     "Add γ^m·Δ (eq. 9) to the training loss, Δ the mean gap of label smoothness between consecutive hooked layers."
     order, run_valid = 55, False   # after the Recorder (50), before the progress bar (60) that prints the header
     def __init__(self,
@@ -57,59 +81,60 @@ class LaplacianRegularizer(HookCallback):
         self.weight = penalty_weight(gamma, m)
         _check_k(k); _check_similarity(similarity)
         if method not in _methods: raise ValueError(f"`method` must be one of {_methods}, got {method!r}")
-        super().__init__(modules=None, every=1, remove_end=True, is_forward=True, detach=False, cpu=False)
         if batch_layers is not None and not isinstance(batch_layers, bool):
             raise TypeError(f"`batch_layers` must be True, False or None, got {type(batch_layers).__name__}")
         store_attr('gamma,m,k,similarity,layers,method,batch_layers')
         self.history, self.delta_history, self.layer_names, self.epoch_delta = [], [], None, None
-        self._acts, self._root, self._new_fit, self._trained = [], None, False, False
+        self._handles, self._acts, self._deferred, self._new_fit, self._trained = [], [], None, False, False
 
     def before_fit(self):
         "Add the `delta` column to the table (training state is set up at the first training epoch)."
-        self._remove(); self._new_fit = True
+        self._release(); self._new_fit = True
         rec = getattr(self.learn, 'recorder', None)
         if rec is not None and 'delta' not in rec.metric_names:
             rec.metric_names.insert(len(rec.metric_names) - (1 if rec.add_time else 0), 'delta')
 
     def before_train(self):
-        "At the first training epoch of a fit: choose the modules and reset the history; at every one: reset the sums."
+        "At the first training epoch of a fit: choose the layers and reset the history; at every one: reset the sums."
         if self._new_fit:
-            sel = _select_layers(self.model, self.layers)
-            self.__dict__['modules'] = [m for _, m in sel]   # (plain assignment would warn: Learner.modules exists)
-            self._name_of = {id(m): n for n, m in sel}
+            self._layers = _select_layers(self.model, self.layers)
             self.history, self.delta_history, self.layer_names, self.epoch_delta = [], [], None, None
             self._new_fit = False
         self._sum, self._per_sum, self._n, self._trained = 0., 0., 0, True
+        _guard(self.learn, self._release)
 
-    def hook(self, m, i, o):
-        "Keep the output of a hooked module (with its graph) and the module's name, in firing order."
-        self._acts.append((self._name_of[id(m)], o))
+    def before_batch(self):
+        "Hook the layers for this batch's forward pass; a hook on the model (`always_call`) removes them when it ends."
+        self._release()
+        self._handles = [mod.register_forward_hook(partial(self._keep, name)) for name, mod in self._layers]
+        self._handles.append(self.model.register_forward_hook(self._end_forward, always_call=True))
 
-    def _end_forward(self, *args): self._remove()
-
-    def _register(self):
-        self._acts = []
-        super()._register()
-        self._root = self.model.register_forward_hook(self._end_forward, always_call=True)
-
-    def _remove(self):
-        super()._remove()
-        if getattr(self, '_root', None) is not None: self._root.remove(); self._root = None
+    def _keep(self, name, mod, inp, out): self._acts.append((name, out))   # outputs with their graph, in firing order
+    def _end_forward(self, *args): self._unhook()
+    def _unhook(self):
+        handles, self._handles = self._handles, []
+        for h in handles: h.remove()
+    def _release(self):
+        "Remove the hooks; drop the batch's activations and gradient records."
+        self._unhook(); self._acts, self._deferred = [], None
 
     def after_loss(self):
-        "Compute Δ for this batch and add γ^m·Δ to `loss_grad`."
-        if not self.training: return
+        "Compute Δ for this batch and add γ^m·Δ to `loss_grad` (a batch of one example has no pair: it adds nothing)."
         acts, self._acts = self._acts, []
-        self._remove()
+        self._unhook()
         names = [n for n, _ in acts]
         if len(acts) < 2:
             raise ValueError(f"the hooked layers {names} fired {len(acts)} time(s) in the forward pass; Δ needs at least 2 "
                              f"layer outputs (check `layers`)")
         bad = [n for n, o in acts if not isinstance(o, Tensor)]
         if bad: raise TypeError(f"hooked layer(s) {bad} do not output a single tensor")
+        if not len(self.yb): raise ValueError("LaplacianRegularizer needs labels: the batch has no target `yb`")
         y = self.yb[0]
+        if not isinstance(self.pred, Tensor):
+            raise TypeError(f"LaplacianRegularizer reads the number of classes from the model's output `pred`, which must be "
+                            f"a tensor (b, n_classes), got {type(self.pred).__name__}")
         b = len(y)
-        if b < 2: raise ValueError(f"LaplacianRegularizer needs batches of at least 2 examples, got a batch of {b}")
+        if b < 2: return                 # no pair of examples: no graph, no Δ (the batch is not counted in `delta`)
         if self.k is not None and self.k >= b:
             raise ValueError(f"`k`={self.k} must be smaller than the batch size, got a batch of {b} examples")
         if self.layer_names is None: self.layer_names = names
@@ -127,6 +152,7 @@ class LaplacianRegularizer(HookCallback):
 
     def after_train(self):
         "Record the epoch's mean Δ and per-layer smoothness."
+        _unguard(self.learn, self._release)
         if not self._n: self.epoch_delta = None; return
         self.epoch_delta = float(self._sum / self._n)
         self.delta_history.append(self.epoch_delta)
@@ -140,28 +166,27 @@ class LaplacianRegularizer(HookCallback):
 
     def after_backward(self):
         "Check that every deferred low-rank gradient reached its layer."
-        names, boxes = getattr(self, '_deferred', None) or (None, None)
+        names, boxes = self._deferred or (None, None)
         self._deferred = None
         if boxes:
             lost = [n for n, bx in zip(names, boxes) if not bx.done]
             if lost: raise RuntimeError(f"the penalty's gradient could not be added to hooked layer(s) {lost}: their "
                                         f"outputs are not used downstream in the model; hook other layers")
     def after_cancel_backward(self): self._deferred = None
-
-    def after_batch(self): self._acts = []; self._remove()
-    def after_cancel_batch(self): self._acts = []; self._remove()
+    def after_batch(self): self._release()
+    def after_cancel_batch(self): self._release()
     def after_fit(self):
         "Remove any hook left."
-        self._acts = []; self._remove()
+        self._release(); _unguard(self.learn, self._release)
 
     def __getstate__(self):
         "Pickle without hooks or activations (for `learn.export`)."
         d = self.__dict__.copy()
-        for a in ('hooks', '_root', '_acts', '_sum', '_per_sum', '_deferred'): d.pop(a, None)
+        for a in ('_handles', '_acts', '_sum', '_per_sum', '_deferred'): d.pop(a, None)
         return d
 
     def __setstate__(self, d):
-        self.__dict__.update(d); self._acts, self._root = [], None
+        self.__dict__.update(d); self._handles, self._acts, self._deferred = [], [], None
 
     def plot_history(self, epochs=None, normalize:bool=True, ax=None):
         "Per-layer summed label smoothness of the recorded epochs (divided by the first layer's if `normalize`)."
@@ -287,8 +312,9 @@ def smoothness_profile(model:nn.Module, # the network
                 if n_batches is not None and n >= n_batches: break
                 acts.clear(); out = model(xb)
                 tot = tot + laplacian_penalty(acts, yb, n_classes or out.shape[-1], m, **kwargs)[1]; n += 1
-    finally:
+    finally:   # on every way out, KeyboardInterrupt included: no hook, no activation kept by the traceback
         for h in hs: h.remove()
+        acts.clear()
         model.train(was_training)
     if not n: raise ValueError("`dl` yielded no batch")
     return tot / n

@@ -9,8 +9,8 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['similarities', 'flatten', 'cosine_similarity', 'median_distance', 'gaussian_similarity', 'similarity', 'knn_graph',
-           'laplacian', 'laplacian_power_apply', 'gft']
+__all__ = ['similarities', 'flatten', 'rescale_rows', 'cosine_similarity', 'median_distance', 'gaussian_similarity', 'similarity',
+           'knn_graph', 'laplacian', 'laplacian_power_apply', 'gft']
 
 # %% ../nbs/01_graph.ipynb #f9d37517
 def _check_tensor(x, # the value to check
@@ -38,10 +38,10 @@ def _check_int(v, # the value to check
 def _check_square(a, # the value to check
                   name:str, # argument name for the error messages
                  ) -> Tensor: # `a` itself
-    "Raise unless `a` is a finite floating tensor of shape (..., b, b) with b >= 1."
+    "Raise unless `a` is a finite floating tensor of shape (..., b, b) with b >= 1 and no empty leading dimension."
     _check_tensor(a, name)
-    if a.ndim < 2 or a.shape[-1] != a.shape[-2] or a.shape[-1] == 0:
-        raise ValueError(f"`{name}` must have shape (..., b, b) with b >= 1, got {tuple(a.shape)}")
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2] or a.numel() == 0:
+        raise ValueError(f"`{name}` must have shape (..., b, b) with b >= 1 (and be non-empty), got {tuple(a.shape)}")
     return a
 
 def _check_symmetric(a, # the value to check
@@ -56,12 +56,27 @@ def _check_symmetric(a, # the value to check
     return a
 
 # %% ../nbs/01_graph.ipynb #2310db0f
-def flatten(x:Tensor, # activations of shape (b, ...), at least 2-D
+def flatten(x:Tensor, # activations of shape (b, ...), at least 2-D, with b >= 1 examples and at least 1 feature
            ) -> Tensor: # shape (b, D), D the product of the other dimensions
     "Flatten a batch of activations to one row per sample."
     _check_tensor(x, 'x', floating=False)
     if x.ndim < 2: raise ValueError(f"`x` must have shape (b, ...) with at least 2 dimensions, got {tuple(x.shape)}")
+    if x.numel() == 0: raise ValueError(f"`x` is empty: it needs at least 1 example and 1 feature, got shape {tuple(x.shape)}")
     return x.reshape(x.shape[0], -1)
+
+# %% ../nbs/01_graph.ipynb #a1b2c3d5
+def _pow2_scale(x:Tensor, # values to scale
+                e:Tensor, # integer exponents, broadcast against `x`
+               ) -> Tensor: # x · 2^-e, exact (no factor overflows: the power is applied in two halves)
+    "Multiply `x` by 2^-e without rounding."
+    h = torch.div(e, 2, rounding_mode='floor')
+    return x * torch.exp2(-h.to(x.dtype)) * torch.exp2((h - e).to(x.dtype))
+
+def rescale_rows(x:Tensor, # activations (b, ...), flattened to (b, D)
+                ) -> Tensor: # (b, D): each row divided by a power of two, its largest |entry| in [0.5, 1); zero rows stay 0
+    "Rows of `x` rescaled by powers of two (no rounding) so that products of rows neither overflow nor underflow."
+    x = flatten(_check_tensor(x, 'x'))
+    return _pow2_scale(x, torch.frexp(x.detach().abs().amax(1, keepdim=True)).exponent)
 
 # %% ../nbs/01_graph.ipynb #b0ab81bb
 def _safe_inv_norms(x:Tensor, # rows (b, D)
@@ -74,8 +89,7 @@ def _safe_inv_norms(x:Tensor, # rows (b, D)
 def cosine_similarity(x:Tensor, # activations (b, ...), flattened to (b, D)
                      ) -> Tensor: # (b, b) cosine similarities; 0 on rows/columns of zero activations
     "Cosine similarity between all pairs of samples; a zero vector has similarity 0 to everything."
-    _check_tensor(x, 'x')
-    x = flatten(x)
+    x = rescale_rows(x)   # exact at any scale: the rows' products stay in range
     inv = _safe_inv_norms(x)
     m = (x @ x.T) * inv[:, None] * inv[None, :]
     return (m + m.T) / 2   # exactly symmetric whatever the rounding of the products
@@ -90,30 +104,43 @@ def _sq_distances(x:Tensor, # rows (b, D)
     d2 = (d2 + d2.T) / 2   # exactly symmetric whatever the rounding of the products
     return d2.masked_fill(torch.eye(len(x), dtype=torch.bool, device=x.device), 0.)
 
-def median_distance(x:Tensor, # activations (b, ...), flattened to (b, D)
-                   ) -> Tensor: # scalar: median nonzero pairwise distance (1 if there is none), no gradient
-    "The median heuristic scale of `gaussian_similarity`."
-    _check_tensor(x, 'x')
+def _scale_exponent(x:Tensor) -> Tensor:
+    "The exponent e with max |x| in [2^(e-1), 2^e) (0 for an all-zero `x`): x · 2^-e is in range for products."
+    return torch.frexp(x.detach().abs().amax()).exponent
+
+def _median_distance(x:Tensor) -> Tensor|None:
+    "The median nonzero pairwise distance of the rows of `x` (b, D) (None if there is none), no gradient."
     with torch.no_grad():
-        x = flatten(x)
         d2 = _sq_distances(x)
         iu = torch.triu_indices(len(x), len(x), 1, device=x.device)
         d = d2[iu[0], iu[1]].sqrt()
         d = d[d > 0]
-        return d.median() if len(d) else torch.ones((), dtype=x.dtype, device=x.device)
+        return d.median() if len(d) else None
+
+def median_distance(x:Tensor, # activations (b, ...), flattened to (b, D)
+                   ) -> Tensor: # scalar: median nonzero pairwise distance (1 if there is none), no gradient
+    "The median heuristic scale of `gaussian_similarity`."
+    x = flatten(_check_tensor(x, 'x'))
+    e = _scale_exponent(x)   # distances of the rescaled rows, scaled back: exact, no overflow
+    d = _median_distance(_pow2_scale(x, e))
+    return torch.ones((), dtype=x.dtype, device=x.device) if d is None else _pow2_scale(d, -e)
 
 def gaussian_similarity(x:Tensor, # activations (b, ...), flattened to (b, D)
                         scale:float|None=None, # kernel width h > 0; None: `median_distance(x)`
-                       ) -> Tensor: # (b, b) similarities in (0, 1], ones on the diagonal
+                       ) -> Tensor: # (b, b) similarities in [0, 1], ones on the diagonal
     "Gaussian kernel exp(-|x_i - x_j|^2 / (2 scale^2)) between all pairs of samples."
-    _check_tensor(x, 'x')
-    x = flatten(x)
-    if scale is None: scale = median_distance(x)
-    else:
+    x = flatten(_check_tensor(x, 'x'))
+    if scale is not None:
         if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
             raise TypeError(f"`scale` must be a positive number or None, got {type(scale).__name__}")
         if not (math.isfinite(scale) and scale > 0): raise ValueError(f"`scale` must be finite and > 0, got {scale}")
-    return torch.exp(-_sq_distances(x) / (2 * scale**2))
+    e = _scale_exponent(x)   # x and the width divided by the same power of two: the kernel is unchanged, the squares in range
+    x = _pow2_scale(x, e)
+    if scale is None: h = _median_distance(x); h2 = 1. if h is None else h * h   # no nonzero distance: M is all ones
+    else: h = math.ldexp(float(scale), -int(e)); h2 = h * h
+    tiny = torch.finfo(x.dtype).tiny   # a width far below every distance: kernel 0 off the equal pairs, never 0/0
+    h2 = max(h2, tiny) if isinstance(h2, float) else h2.clamp_min(tiny)
+    return torch.exp(-_sq_distances(x) / (2 * h2))
 
 # %% ../nbs/01_graph.ipynb #8bdb36af
 similarities = {'cosine': cosine_similarity, 'gaussian': gaussian_similarity}
@@ -165,6 +192,7 @@ def _as_signal_matrix(lap:Tensor, # square matrix (..., b, b) the signals live o
     if s.ndim != lap.ndim or s.shape[:-2] != lap.shape[:-2] or s.shape[-2] != lap.shape[-1]:
         b = lap.shape[-1]; lead = tuple(lap.shape[:-2])
         raise ValueError(f"`{name}` must have shape {lead + (b,)} or {lead + (b, 'C')}, got {tuple(signals.shape)}")
+    if s.shape[-1] == 0: raise ValueError(f"`{name}` is empty: it needs at least 1 signal (C >= 1), got shape {tuple(signals.shape)}")
     return s, vec
 
 def laplacian_power_apply(lap:Tensor, # Laplacian (or any square matrix), shape (..., b, b)

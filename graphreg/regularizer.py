@@ -8,7 +8,7 @@ import contextlib, numbers, warnings
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
-from .graph import similarity as similarity_matrix, similarities, knn_graph, laplacian
+from .graph import similarity as similarity_matrix, similarities, knn_graph, laplacian, rescale_rows
 from .smoothness import smoothness, label_signals
 
 # %% auto #0
@@ -19,12 +19,13 @@ __all__ = ['dense_label_smoothness', 'onehot_csr', 'CompleteCosineSmoothness', '
 
 # %% ../nbs/03_regularizer.ipynb #d99e8971
 def _check_acts(acts, name:str='acts') -> Tensor:
-    "`acts` (b, ...) as a (b, D) tensor; raise unless floating with b >= 2."
+    "`acts` (b, ...) as a (b, D) tensor; raise unless floating with b >= 2 and D >= 1."
     if not isinstance(acts, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(acts).__name__}")
     if not acts.is_floating_point(): raise TypeError(f"`{name}` must be a floating-point tensor, got {acts.dtype}")
     if acts.ndim < 2: raise ValueError(f"`{name}` must have shape (b, ...) with at least 2 dimensions, got {tuple(acts.shape)}")
     if acts.shape[0] < 2:
         raise ValueError(f"`{name}` must hold a batch of at least 2 examples (a graph needs two nodes), got batch size {acts.shape[0]}")
+    if acts.numel() == 0: raise ValueError(f"`{name}` is empty: its examples have no feature, got shape {tuple(acts.shape)}")
     return acts.reshape(acts.shape[0], -1)
 
 def _check_signals(signals, b:int, name:str='signals') -> Tensor:
@@ -77,16 +78,20 @@ def dense_label_smoothness(acts:Tensor, # activations of one layer, (b, ...)
     x = _check_acts(acts); b = len(x)
     s, m, k = _check_signals(signals, b), _check_m(m), _check_k(k, b)
     _check_similarity(similarity)
+    if not bool(torch.isfinite(x.detach()).all()): raise ValueError("`acts` contains non-finite values (nan or inf)")
     with _no_autocast(x):
         x = x.to(_compute_dtype(x))
         lap = laplacian(knn_graph(similarity_matrix(x, similarity), k))
         return smoothness(lap, s.to(lap.dtype), m).sum()
 
 # %% ../nbs/03_regularizer.ipynb #5f88e9ed
-def _inv_norms(x:Tensor) -> Tensor:
-    "1/||x_i|| as a (..., b, 1) column for rows x (..., b, D), 0 for a zero row."
+_norm_range = (2.**-40, 2.**40)   # row norms whose products in the formulas below stay far from over- and underflow
+
+def _inv_norms(x:Tensor, zero:Tensor|None=None) -> Tensor:
+    "1/||x_i|| as a (..., b, 1) column for rows x (..., b, D): 0 on the rows flagged in `zero`, nan on other rows out of `_norm_range`."
     n = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
-    return torch.where(n > 0, n.clamp_min(torch.finfo(n.dtype).tiny).reciprocal(), torch.zeros_like(n))
+    inv = torch.where((n >= _norm_range[0]) & (n <= _norm_range[1]), n.reciprocal(), float('nan'))
+    return inv if zero is None else inv.masked_fill(zero, 0.)
 
 def _xt(x:Tensor, inv:Tensor, t:Tensor) -> Tensor:
     "(X̂ᵀ t)ᵀ, shape (..., k, D), from X (..., b, D), 1/||x|| (..., b, 1) and t (..., b, k), without forming X̂."
@@ -122,9 +127,9 @@ def _class_sums(x:Tensor, inv:Tensor, csr:tuple[Tensor, Tensor]) -> Tensor:
     _csr_warned = True
     return res
 
-def _lowrank_forward(x:Tensor, s:Tensor, m:int, csr=None) -> tuple[Tensor, tuple]:
+def _lowrank_forward(x:Tensor, s:Tensor, m:int, csr=None, zero=None) -> tuple[Tensor, tuple]:
     "trace(Sᵀ L^m S) on the complete cosine graph of the rows of `x` (b, D) (or of each of L layers, (L, b, D)), and what its gradient needs."
-    inv, c = _inv_norms(x), s.shape[1]
+    inv, c = _inv_norms(x, zero), s.shape[1]
     if csr is None:
         pt = _xt(x, inv, torch.cat([s, torch.ones_like(s[:, :1])], 1))   # rows: (X̂ᵀS)ᵀ and (X̂ᵀ1)ᵀ
         q = _x(x, inv, pt)
@@ -163,8 +168,8 @@ def _lowrank_grad(x:Tensor, state:tuple, m:int, g:Tensor, grad:Tensor|None=None)
 class CompleteCosineSmoothness(torch.autograd.Function):
     "trace(Sᵀ L^m S) on the complete cosine graph of the rows of `x`, with a low-rank forward and backward."
     @staticmethod
-    def forward(ctx, x:Tensor, s:Tensor, m:int) -> Tensor:
-        val, (inv, d, e1, ts, ats) = _lowrank_forward(x, s, m)
+    def forward(ctx, x:Tensor, s:Tensor, m:int, zero:Tensor|None=None) -> Tensor:
+        val, (inv, d, e1, ts, ats) = _lowrank_forward(x, s, m, zero=zero)
         ctx.save_for_backward(x, inv, d, e1, *ts, *ats)
         ctx.m = m
         return val
@@ -174,7 +179,12 @@ class CompleteCosineSmoothness(torch.autograd.Function):
     def backward(ctx, g:Tensor):
         x, inv, d, e1, *rest = ctx.saved_tensors
         m = ctx.m
-        return _lowrank_grad(x, (inv, d, e1, rest[:m], rest[m:]), m, g), None, None
+        return _lowrank_grad(x, (inv, d, e1, rest[:m], rest[m:]), m, g), None, None, None
+
+def _rescaled_smoothness(x:Tensor, s:Tensor, m:int) -> Tensor:
+    "`CompleteCosineSmoothness` of the rows of `x` (b, D) rescaled by `rescale_rows` (exact): any finite scale, zero rows included."
+    with torch.no_grad(): zero = x.abs().amax(-1, keepdim=True) == 0
+    return CompleteCosineSmoothness.apply(rescale_rows(x), s, m, zero)
 
 # %% ../nbs/03_regularizer.ipynb #b8989ff9
 class _Deferred:
@@ -231,8 +241,11 @@ def lowrank_label_smoothness(acts:Tensor, # activations of one layer, (b, ...)
     x = _check_acts(acts); s, m = _check_signals(signals, len(x)), _check_m(m)
     with _no_autocast(x):
         x = x.to(_compute_dtype(x))
-        r = CompleteCosineSmoothness.apply(x, s.to(x.dtype).detach(), m)
-    if not bool(torch.isfinite(r)): raise ValueError("`acts` contains non-finite values (nan or inf)")
+        s = s.to(x.dtype).detach()
+        r = CompleteCosineSmoothness.apply(x, s, m)
+        if not bool(torch.isfinite(r)):   # non-finite activations, or rows out of `_norm_range`: rescaled, exactly
+            if not bool(torch.isfinite(x.detach()).all()): raise ValueError("`acts` contains non-finite values (nan or inf)")
+            r = _rescaled_smoothness(x, s, m)
     return r
 
 # %% ../nbs/03_regularizer.ipynb #ead4b312
@@ -243,12 +256,18 @@ def batched_lowrank_factors(x:Tensor, # activations of L layers of equal size, s
     "trace(SᵀL^mS) on the complete cosine graph of each of L layers, and the factors of each layer's gradient."
     if not isinstance(x, Tensor): raise TypeError(f"`x` must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point(): raise TypeError(f"`x` must be a floating-point tensor, got {x.dtype}")
-    if x.ndim != 3 or x.shape[1] < 2: raise ValueError(f"`x` must have shape (L, b, D) with b >= 2, got {tuple(x.shape)}")
-    return _batched_factors(x, _check_signals(s, x.shape[1], 's'), _check_m(m))
+    if x.ndim != 3 or x.shape[1] < 2 or x.numel() == 0: raise ValueError(f"`x` must have shape (L, b, D) with b >= 2, got {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()): raise ValueError("`x` contains non-finite values (nan or inf)")
+    with torch.no_grad(): zero = x.abs().amax(-1, keepdim=True) == 0
+    val, factors = _batched_factors(x, _check_signals(s, x.shape[1], 's'), _check_m(m), zero)
+    if not bool(torch.isfinite(val).all()):
+        raise ValueError(f"`x` has rows whose norms are outside [2^-40, 2^40]: rescale them (e.g. `graphreg.graph.rescale_rows`; "
+                         f"the cosine graph does not depend on the scale of a row)")
+    return val, factors
 
-def _batched_factors(x:Tensor, s:Tensor, m:int) -> tuple[Tensor, tuple]:
+def _batched_factors(x:Tensor, s:Tensor, m:int, zero:Tensor|None=None) -> tuple[Tensor, tuple]:
     "`batched_lowrank_factors` without the input checks (one of them synchronizes a GPU), for the training loop."
-    val, (inv, d, e1, ts, ats) = _lowrank_forward(x, s, m)                                   # the per-layer recursion, batched
+    val, (inv, d, e1, ts, ats) = _lowrank_forward(x, s, m, zero=zero)                        # the per-layer recursion, batched
     h = _diag_h(ts, m)
     e = _xt(x, inv, torch.cat([h, ts[m - 1]], 2))                                          # X̂ᵀ[h, T_{m-1}]
     ae = _x(x, inv, e)                                                                     # A[h, T_{m-1}]
@@ -297,7 +316,6 @@ def deferred_batched_smoothness(acts:list, # activations of L layers with equal 
         if a.requires_grad: a.register_hook(box.grad_hook(a.detach()))
     return val, boxes
 
-
 # %% ../nbs/03_regularizer.ipynb #e63aaa8c
 _methods = ('auto', 'dense', 'lowrank')
 
@@ -345,6 +363,17 @@ def penalty_weight(gamma:float, # the paper's gamma >= 0
     return float(gamma) ** _check_m(m)
 
 # %% ../nbs/03_regularizer.ipynb #864111b2
+def _redo_rescaled(per:Tensor, parts:list|None, xs:list, s:Tensor, m:int, boxes:list|None) -> Tensor:
+    "`per` with its non-finite entries computed again by `_rescaled_smoothness` (their deferred gradients cancelled)."
+    bad = (~torch.isfinite(per.detach())).nonzero().flatten().tolist()
+    redo = {}
+    for i in bad:
+        cd = _compute_dtype(xs[i])
+        with _no_autocast(xs[i]): redo[i] = _rescaled_smoothness(xs[i].to(cd), s.to(cd), m).to(per.dtype)
+        if boxes is not None: boxes[i].state, boxes[i].done = None, True   # its gradient now flows through autograd
+    parts = per.unbind() if parts is None else parts   # (a non-deferred part left out of the graph: no nan gradient)
+    return torch.stack([redo.get(i, p) for i, p in enumerate(parts)])
+
 def laplacian_penalty(activations, # activations of the d >= 2 hooked layers in forward order, each (b, ...)
                       y:Tensor, # integer labels (b,)
                       n_classes:int, # number of classes C
@@ -381,13 +410,15 @@ def laplacian_penalty(activations, # activations of the d >= 2 hooked layers in 
                 v, bxs = deferred_batched_smoothness([acts[i] for i in idx], s.to(_compute_dtype(acts[idx[0]])), m)
                 order += idx; vals.append(v.to(_compute_dtype(xs[0])))
                 for i, bx in zip(idx, bxs): boxes[i] = bx
-            per = torch.cat(vals)[torch.tensor(order, device=vals[0].device).argsort()]
+            per, parts = torch.cat(vals)[torch.tensor(order, device=vals[0].device).argsort()], None
         elif meth == 'lowrank' and defer_grad:
             csr = onehot_csr(y.long(), n_classes)
             vals = [deferred_lowrank_smoothness(a, s.to(_compute_dtype(a)), m, csr) for a in acts]
-            per, boxes = torch.stack([v for v, _ in vals]), [bx for _, bx in vals]
+            parts, boxes = [v for v, _ in vals], [bx for _, bx in vals]
+            per = torch.stack(parts)
         elif meth == 'lowrank':
-            per = torch.stack([CompleteCosineSmoothness.apply(x.to(_compute_dtype(x)), s.to(_compute_dtype(x)), m) for x in xs])
+            parts = [CompleteCosineSmoothness.apply(x.to(_compute_dtype(x)), s.to(_compute_dtype(x)), m) for x in xs]
+            per = torch.stack(parts)
         else:
             for i, x in enumerate(xs):
                 if not bool(torch.isfinite(x.detach()).all()): raise _bad(i)
@@ -396,8 +427,12 @@ def laplacian_penalty(activations, # activations of the d >= 2 hooked layers in 
     if not bool(fin.all()):
         for i, x in enumerate(xs):
             if not bool(torch.isfinite(x.detach()).all()): raise _bad(i)
-        i = int((~fin).nonzero()[0])
-        raise ValueError(f"the label smoothness of {names[i]} overflowed (activations too large for {xs[i].dtype})")
+        if meth == 'lowrank':   # rows out of `_norm_range` (zero, tiny or huge): those layers again, on rescaled rows
+            per = _redo_rescaled(per, parts, xs, s, m, boxes if defer_grad else None)
+            fin = torch.isfinite(per.detach())
+        if not bool(fin.all()):
+            i = int((~fin).nonzero()[0])
+            raise ValueError(f"the label smoothness of {names[i]} overflowed ({len(xs[i])} examples, m={m}, {xs[i].dtype})")
     delta = smoothness_gaps(per).mean()
     if meth == 'lowrank' and defer_grad: delta.deferred = boxes   # to check, after backward, that every gradient was added
     return delta, per
