@@ -4,23 +4,24 @@
 
 # %% ../nbs/08_experiments.ipynb #4256a89d
 from __future__ import annotations
-import os, sys, json, time, math, socket, platform, tomllib, threading, fcntl, copy, re, subprocess
+import os, sys, json, time, math, socket, platform, tomllib, threading, fcntl, copy, re, subprocess, signal
 from dataclasses import dataclass, field, asdict
 from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 
 # %% auto #0
-__all__ = ['DATASETS', 'PRECISIONS', 'VARIANT_PARAMS', 'PARAM_DEFAULTS', 'TEST_DEFAULTS', 'MODEL_FORMAT', 'VARIANT_ORDER',
-           'AUTHORS_TESTS', 'AUTHORS_MEDIANS', 'ConfigError', 'DataConfig', 'TrainConfig', 'EvalConfig',
-           'ExperimentConfig', 'config_from_dict', 'load_config', 'dumps_toml', 'Job', 'variant_settings', 'make_jobs',
-           'atomic_write', 'Claim', 'package_versions', 'resolve_run_dir', 'prepare_run_dir', 'pick_device',
-           'seed_everything', 'TrainingDiverged', 'JobLog', 'BF16Training', 'ChannelsLast', 'model_spec', 'build_model',
-           'compact_state', 'round_to_stored', 'save_job_model', 'read_model_file', 'load_model_file', 'subset_dl',
-           'make_dls', 'build_learner', 'train_learner', 'EpochCheckpoint', 'test_calls', 'level_of', 'run_tests',
-           'dist_info', 'job_meta', 'train_job', 'run_job', 'label_rows', 'load_results', 'merge_results', 'job_status',
-           'run_sweep', 'authors_medians', 'summarize', 'column_label', 'median_table', 'n_seeds', 'markdown_table',
-           'box_plots', 'severity_curves', 'report']
+__all__ = ['DATASETS', 'PRECISIONS', 'VARIANT_PARAMS', 'PARAM_DEFAULTS', 'TESTS', 'TEST_DEFAULTS', 'PARAM_CHECKS', 'MODEL_FORMAT',
+           'VARIANT_ORDER', 'AUTHORS_TESTS', 'AUTHORS_MEDIANS', 'ConfigError', 'TestSpec', 'DataConfig', 'TrainConfig',
+           'EvalConfig', 'ExperimentConfig', 'config_from_dict', 'load_config', 'dumps_toml', 'Job', 'variant_settings',
+           'make_jobs', 'atomic_write', 'Claim', 'package_versions', 'resolve_run_dir', 'prepare_run_dir',
+           'pick_device', 'seed_everything', 'TrainingDiverged', 'JobLog', 'BF16Training', 'ChannelsLast', 'model_spec',
+           'build_model', 'compact_state', 'round_to_stored', 'save_job_model', 'read_model_file', 'load_model_file',
+           'subset_dl', 'make_dls', 'build_learner', 'train_learner', 'EpochCheckpoint', 'test_call', 'level_of',
+           'run_test', 'run_tests', 'dist_info', 'job_meta', 'train_job', 'run_job', 'label_rows', 'tests_left',
+           'evaluate_job', 'job_rows', 'load_job_model', 'list_jobs', 'load_results', 'run_config', 'merge_results',
+           'job_finished', 'job_status', 'worker_device', 'run_sweep', 'evaluate_run', 'authors_medians', 'summarize',
+           'column_label', 'median_table', 'n_seeds', 'markdown_table', 'box_plots', 'severity_curves', 'report']
 
 # %% ../nbs/08_experiments.ipynb #153b7945
 class ConfigError(ValueError):
@@ -31,15 +32,6 @@ PRECISIONS = ('float32', 'bf16')
 VARIANT_PARAMS = {'Vanilla': (), 'Parseval': ('beta',), 'Proposed': ('gamma', 'm', 'k'),
                   'Proposed+Parseval': ('beta', 'gamma', 'm', 'k')}
 PARAM_DEFAULTS = dict(beta=0.01, gamma=0.01, m=2, k='complete')
-TEST_DEFAULTS = {  # test -> its parameters and defaults (`n`: images; 0 = `eval.n`)
-    'clean': dict(n=0),
-    'gaussian_noise': dict(snr_db=[20.0, 15.0], n_draws=40, n=0),
-    'fgsm': dict(snr_db=[33.0], space=['pixel', 'normalized'], n=0),
-    'deepfool': dict(n=1000, steps=50, candidates=10, overshoot=0.02),
-    'pgd': dict(eps=[0.01], rel_stepsize=0.2, steps=20, n=0),
-    'dropout': dict(p=[0.25, 0.4], n_runs=40, n=0),
-    'quantization': dict(n_bits=[5], n=0),
-}
 
 def _err(key, msg): raise ConfigError(f"config `{key}`: {msg}")
 
@@ -57,6 +49,46 @@ def _known(d, allowed, where):
     if not isinstance(d, dict): _err(where, f"must be a table, got {d!r}")
     for k in d:
         if k not in allowed: _err(f"{where}.{k}" if where else k, f"unknown key (allowed: {', '.join(allowed)})")
+
+# %% ../nbs/08_experiments.ipynb #4b8ed459
+@dataclass(frozen=True)
+class TestSpec:
+    "One robustness test of a config: its `graphreg.robustness` function, parameters and defaults."
+    fn:str # the function in `graphreg.robustness`
+    defaults:dict # config parameter -> default (`n`: images; 0 = `eval.n`)
+    fixed:dict = field(default_factory=dict) # keyword arguments set by the test's name (e.g. FGSM's space)
+    args:dict = field(default_factory=dict) # config parameter -> the function's argument, where they differ
+    seeded:bool = False # the function takes a `seed`
+
+# One name per test: the config key, the `test` column of the result rows and the report's label.
+TESTS = {
+    'clean': TestSpec('clean_accuracy', dict(n=0)),
+    'gaussian_noise': TestSpec('gaussian_noise_accuracy', dict(snr_db=[20.0, 15.0], n_draws=40, n=0), args=dict(snr_db='snr'), seeded=True),
+    'fgsm_pixel': TestSpec('fgsm_accuracy', dict(snr_db=[33.0], n=0), fixed=dict(space='pixel'), args=dict(snr_db='snr')),
+    'fgsm_normalized': TestSpec('fgsm_accuracy', dict(snr_db=[33.0], n=0), fixed=dict(space='normalized'), args=dict(snr_db='snr')),
+    'deepfool': TestSpec('deepfool_distance', dict(n=1000, steps=50, candidates=10, overshoot=0.02)),
+    'pgd_linf': TestSpec('pgd_accuracy', dict(eps=[0.01], rel_stepsize=0.2, steps=20, n=0), seeded=True),
+    'dropout': TestSpec('dropout_accuracy', dict(p=[0.25, 0.4], n_runs=40, n=0), seeded=True),
+    'quantization': TestSpec('quantized_accuracy', dict(n_bits=[5], n=0)),
+}
+TEST_DEFAULTS = {k: s.defaults for k, s in TESTS.items()}
+
+# How each parameter is checked, whichever test has it: (kind, low, high, options of `_num`)
+PARAM_CHECKS = {
+    'n': ('int', 0, None, {}), 'n_draws': ('int', 1, None, {}), 'n_runs': ('int', 1, None, {}),
+    'steps': ('int', 1, None, {}), 'candidates': ('int', 2, None, {}), 'overshoot': ('float', 0, None, {}),
+    'rel_stepsize': ('float', 0, None, dict(lo_open=True)), 'snr_db': ('floats', -20, 100, {}),
+    'eps': ('floats', 0, 1, {}), 'p': ('floats', 0, 1, dict(hi_open=True)), 'n_bits': ('ints', 2, 32, {}),
+}
+
+def _check_param(name, v, key):
+    "Check one test parameter by its kind in `PARAM_CHECKS`."
+    kind, lo, hi, kw = PARAM_CHECKS[name]
+    if kind == 'int': return _num(v, key, lo, hi, integer=True, **kw)
+    if kind == 'float': return float(_num(v, key, lo, hi, **kw))
+    vals = v if isinstance(v, list) else [v]
+    if not vals: _err(key, "empty list")
+    return [_num(x, key, lo, hi, integer=True, **kw) if kind == 'ints' else float(_num(x, key, lo, hi, **kw)) for x in vals]
 
 # %% ../nbs/08_experiments.ipynb #41401e47
 @dataclass
@@ -132,46 +164,30 @@ def _check_variants(d):
         out[name] = {p: _grid_param(ps.get(p, PARAM_DEFAULTS[p]), f"variants.{name}.{p}", p) for p in VARIANT_PARAMS[name]}
     return out
 
-def _floats(v, key, **kw):
-    "A number or list of numbers as a non-empty list of floats."
-    vals = v if isinstance(v, list) else [v]
-    if not vals: _err(key, "empty list")
-    return [float(_num(x, key, **kw)) for x in vals]
-
-def _check_tests(d):
-    "Validate the `[tests]` table (test name -> parameters), filling in defaults."
-    if not isinstance(d, dict) or not d: _err('tests', f"at least one test is required (one of {', '.join(TEST_DEFAULTS)})")
+def _legacy_tests(d:dict) -> dict:
+    "Translate the old test names (`fgsm` with a `space` list, `pgd`) into today's (`fgsm_pixel`, `fgsm_normalized`, `pgd_linf`)."
     out = {}
     for name, ps in d.items():
-        if name not in TEST_DEFAULTS: _err(f"tests.{name}", f"unknown test (known: {', '.join(TEST_DEFAULTS)})")
         ps = {} if ps is None else ps
-        _known(ps, TEST_DEFAULTS[name], f"tests.{name}")
-        p = {**copy.deepcopy(TEST_DEFAULTS[name]), **ps}
-        k = f"tests.{name}"
-        p['n'] = _num(p['n'], f"{k}.n", 0, integer=True)
-        if name == 'gaussian_noise':
-            p['snr_db'] = _floats(p['snr_db'], f"{k}.snr_db", lo=-20, hi=100)
-            p['n_draws'] = _num(p['n_draws'], f"{k}.n_draws", 1, integer=True)
-        elif name == 'fgsm':
-            p['snr_db'] = _floats(p['snr_db'], f"{k}.snr_db", lo=-20, hi=100)
-            space = p['space'] if isinstance(p['space'], list) else [p['space']]
-            if not space or any(w not in ('pixel', 'normalized') for w in space) or len(set(space)) != len(space):
-                _err(f"{k}.space", f"must be 'pixel' (before the input normalization) and/or 'normalized' (after it), got {p['space']!r}")
-            p['space'] = space
-        elif name == 'deepfool':
-            p['steps'] = _num(p['steps'], f"{k}.steps", 1, integer=True)
-            p['candidates'] = _num(p['candidates'], f"{k}.candidates", 2, integer=True)
-            p['overshoot'] = float(_num(p['overshoot'], f"{k}.overshoot", 0))
-        elif name == 'pgd':
-            p['eps'] = _floats(p['eps'], f"{k}.eps", lo=0, hi=1)
-            p['rel_stepsize'] = float(_num(p['rel_stepsize'], f"{k}.rel_stepsize", 0, lo_open=True))
-            p['steps'] = _num(p['steps'], f"{k}.steps", 1, integer=True)
-        elif name == 'dropout':
-            p['p'] = _floats(p['p'], f"{k}.p", lo=0, hi=1, hi_open=True)
-            p['n_runs'] = _num(p['n_runs'], f"{k}.n_runs", 1, integer=True)
-        elif name == 'quantization':
-            p['n_bits'] = [_num(b, f"{k}.n_bits", 2, 32, integer=True) for b in (p['n_bits'] if isinstance(p['n_bits'], list) else [p['n_bits']])]
-        out[name] = p
+        if name == 'pgd': out['pgd_linf'] = ps
+        elif name == 'fgsm' and isinstance(ps, dict):
+            ps = dict(ps); space = ps.pop('space', ['pixel', 'normalized'])
+            space = space if isinstance(space, list) else [space]
+            if not space or any(s not in ('pixel', 'normalized') for s in space) or len(set(space)) != len(space):
+                _err('tests.fgsm.space', f"must be 'pixel' (before the input normalization) and/or 'normalized' (after it), got {space!r}")
+            for s in space: out[f'fgsm_{s}'] = ps
+        else: out[name] = ps
+    return out
+
+def _check_tests(d):
+    "Validate the `[tests]` table (test name -> parameters), filling in defaults; old test names are translated."
+    if not isinstance(d, dict) or not d: _err('tests', f"at least one test is required (one of {', '.join(TESTS)})")
+    out = {}
+    for name, ps in _legacy_tests(d).items():
+        if name not in TESTS: _err(f"tests.{name}", f"unknown test (known: {', '.join(TESTS)})")
+        _known(ps, TESTS[name].defaults, f"tests.{name}")
+        p = {**copy.deepcopy(TESTS[name].defaults), **ps}
+        out[name] = {k: _check_param(k, v, f"tests.{name}.{k}") for k, v in p.items()}
     return out
 
 # %% ../nbs/08_experiments.ipynb #ce83e3c3
@@ -376,9 +392,9 @@ def package_versions() -> dict:
     return out
 
 def _shared_part(cfg:ExperimentConfig) -> dict:
-    "The part of a config every job depends on (variants and seeds may grow between runs)."
+    "The part of a config every trained model depends on (variants and seeds may grow, tests may change)."
     d = cfg.to_dict()
-    for k in ('variants', 'seeds', 'run_dir', 'name'): d.pop(k)
+    for k in ('variants', 'seeds', 'run_dir', 'name', 'tests', 'eval'): d.pop(k)
     d['train'].pop('device')
     return d
 
@@ -389,7 +405,7 @@ def resolve_run_dir(cfg:ExperimentConfig, run_dir=None) -> Path:
 def prepare_run_dir(cfg:ExperimentConfig, # a resolved config
                     run_dir=None, # overrides the config's run_dir
                    ) -> Path:
-    "Create the run directory, refuse one made by an incompatible config, write config.toml and versions.json."
+    "Create the run directory, refuse one whose trained models came from another config, write config.toml and versions.json."
     rd, cfg = resolve_run_dir(cfg, run_dir), copy.deepcopy(cfg)
     (rd/'jobs').mkdir(parents=True, exist_ok=True)
     with _locked(rd):
@@ -405,8 +421,9 @@ def prepare_run_dir(cfg:ExperimentConfig, # a resolved config
                 cur = cfg.variants.setdefault(v, {p: [] for p in ps})
                 for p, vals in ps.items(): cur[p] = cur[p] + [x for x in vals if x not in cur[p]]
             cfg.seeds = cfg.seeds + [s for s in prev.seeds if s not in cfg.seeds]
+            cfg.tests = {**prev.tests, **cfg.tests}   # a test is never dropped; new parameters make it be run again
         atomic_write(rd/'config.toml', dumps_toml(cfg.to_dict()))
-        atomic_write(rd/'versions.json', json.dumps(package_versions(), indent=1))
+        if not (rd/'versions.json').exists(): atomic_write(rd/'versions.json', json.dumps(package_versions(), indent=1))
     return rd
 
 class _locked:
@@ -654,27 +671,47 @@ class EpochCheckpoint(Callback):
 # %% ../nbs/08_experiments.ipynb #0e262ac6
 def _fmt(v): return f"{v:g}" if isinstance(v, float) else str(v)
 
-def test_calls(tests:dict, # the config's resolved `tests` table
-               n:int=0, # images per test (0: all); a test's own `n` can lower it
-               seed:int=0, # seed of the random tests
-              ) -> list:
-    "(function name, kwargs) for every configured test, in a fixed order."
-    out = []
-    for name, p in tests.items():
-        k = min([v for v in (n, p.get('n', 0)) if v] or [0]) or None
-        if name == 'clean': out.append(('clean_accuracy', dict(n=k)))
-        elif name == 'gaussian_noise': out.append(('gaussian_noise_accuracy', dict(snr=p['snr_db'], n_draws=p['n_draws'], seed=seed, n=k)))
-        elif name == 'fgsm': out += [('fgsm_accuracy', dict(snr=p['snr_db'], space=s, n=k)) for s in p['space']]
-        elif name == 'deepfool': out.append(('deepfool_distance', dict(n=k, steps=p['steps'], candidates=p['candidates'], overshoot=p['overshoot'])))
-        elif name == 'pgd': out.append(('pgd_accuracy', dict(eps=p['eps'], rel_stepsize=p['rel_stepsize'], steps=p['steps'], seed=seed, n=k)))
-        elif name == 'dropout': out.append(('dropout_accuracy', dict(p=p['p'], n_runs=p['n_runs'], seed=seed, n=k)))
-        elif name == 'quantization': out.append(('quantized_accuracy', dict(n_bits=p['n_bits'], n=k)))
-    return out
+def test_call(name:str, # a key of `TESTS`
+              params:dict, # its resolved parameters (the config's `tests.<name>`)
+              n:int=0, # images (0: all); the test's own `n` can lower it
+              seed:int=0, # seed of a random test
+             ) -> tuple:
+    "(function name, keyword arguments) of one configured test."
+    if name not in TESTS: raise ValueError(f"`name` must be one of {list(TESTS)}, got {name!r}")
+    spec = TESTS[name]
+    kw = {spec.args.get(k, k): v for k, v in params.items() if k != 'n'} | spec.fixed
+    kw['n'] = min([v for v in (n, params.get('n', 0)) if v] or [0]) or None
+    if spec.seeded: kw['seed'] = seed
+    return spec.fn, kw
 
 def level_of(severity_name, severity) -> str:
     "A severity as text: 'snr_db=15', or '-' for a test without one."
     if not isinstance(severity_name, str) or not severity_name or severity is None or (isinstance(severity, float) and math.isnan(severity)): return '-'
     return f"{severity_name}={float(severity):g}"
+
+def run_test(model, # a trained model (inputs in [0, 1])
+             dl, # the evaluation DataLoader
+             name:str, # a key of `TESTS`
+             params:dict, # its resolved parameters
+             n:int=0, # images (0: all)
+             bs:int=100, # batch size
+             seed:int=0, # the job's seed: the test is seeded with `seed * 1000 +` its position in `TESTS`
+             deterministic:bool=True, # see `seed_everything`
+            ) -> pd.DataFrame:
+    "Run one configured test; its tidy rows plus `level` and `seconds`."
+    from graphreg import robustness as R
+    fn, kw = test_call(name, params, n, seed)
+    seed_everything(seed * 1000 + list(TESTS).index(name), deterministic)
+    t0 = time.time()
+    r = getattr(R, fn)(model, dl, bs=bs, silent=True, **kw)
+    r = r if isinstance(r, pd.DataFrame) else pd.DataFrame(r)
+    r['level'] = [level_of(a, b) for a, b in zip(r.severity_name, r.severity)]
+    r['seconds'] = time.time() - t0
+    return r
+
+def _summary_line(name, r) -> str:
+    main = r[~r.metric.str.endswith(('_std', '_median'))]
+    return f"    {name}: " + ', '.join(f"{l} {m}={v:.4g}" for l, m, v in zip(main.level, main.metric, main.value)) + f" ({r.seconds.iloc[0]:.1f}s)"
 
 def run_tests(model, # a trained model (inputs in [0, 1])
               dl, # the evaluation DataLoader
@@ -686,20 +723,10 @@ def run_tests(model, # a trained model (inputs in [0, 1])
               progress:bool=False, # print a line per test
              ) -> pd.DataFrame:
     "Run the configured robustness tests; their tidy rows plus `level` and `seconds`."
-    from graphreg import robustness as R
     frames = []
-    for i, (fn, kw) in enumerate(test_calls(tests, n, seed)):
-        seed_everything(seed * 1000 + i, deterministic)
-        t0 = time.time()
-        r = getattr(R, fn)(model, dl, bs=bs, silent=True, **kw)
-        r = r if isinstance(r, pd.DataFrame) else pd.DataFrame(r)
-        r['level'] = [level_of(a, b) for a, b in zip(r.severity_name, r.severity)]
-        r['seconds'] = time.time() - t0
-        frames.append(r)
-        if progress:
-            main = r[~r.metric.str.endswith(('_std', '_median'))]
-            print(f"    {fn}: " + ', '.join(f"{t} {l} {m}={v:.4g}" for t, l, m, v in zip(main.test, main.level, main.metric, main.value))
-                  + f" ({time.time()-t0:.1f}s)", flush=True)
+    for name, p in tests.items():
+        frames.append(run_test(model, dl, name, p, n, bs, seed, deterministic))
+        if progress: print(_summary_line(name, frames[-1]), flush=True)
     return pd.concat(frames, ignore_index=True)
 
 # %% ../nbs/08_experiments.ipynb #c979b3e9
@@ -756,7 +783,7 @@ def run_job(cfg:ExperimentConfig, # a resolved config
             progress:bool=True, # show fastai's progress bars and a line per test
             train_only:bool=False, # stop after saving the model (test later with `evaluate_run`)
            ) -> pd.DataFrame|None:
-    "Train one job (or load its saved model), run its tests, and write its rows then its `done` marker."
+    "Train one job (unless its model is saved), run the tests it lacks on the saved model, then write its `done` marker."
     jd = Path(job_dir); jd.mkdir(parents=True, exist_ok=True)
     rank, world = dist_info()
     device = pick_device(cfg.train.device)
@@ -764,20 +791,15 @@ def run_job(cfg:ExperimentConfig, # a resolved config
     seed_everything(job.seed, cfg.train.deterministic)
     dls = make_dls(cfg, seed=job.seed, device=device)
     t0 = time.time()
-    if (jd/'model.pt').exists(): model = load_model_file(jd/'model.pt', device)
-    else: model = train_job(cfg, job, jd, dls, progress)
+    if not (jd/'model.pt').exists(): train_job(cfg, job, jd, dls, progress)
     train_s = time.time() - t0
     if rank != 0 or train_only: return None
-    edl = dls.test if cfg.eval.split == 'test' else dls.valid
     t1 = time.time()
-    rows = run_tests(model.eval(), edl, cfg.tests, n=cfg.eval.n, bs=cfg.eval.bs, seed=job.seed,
-                     deterministic=cfg.train.deterministic, progress=progress)
-    rows = label_rows(rows, job)
-    atomic_write(jd/'rows.csv', rows.to_csv(index=False))
+    evaluate_job(cfg, job, jd, progress, dls)
     atomic_write(jd/'done', json.dumps(dict(job=job.id, train_seconds=train_s, test_seconds=time.time() - t1,
                                             finished=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
                                             host=socket.gethostname(), world_size=world)))
-    return rows
+    return job_rows(cfg, jd)
 
 def label_rows(rows:pd.DataFrame, # tidy rows of `run_tests`
                job:Job, # the job they belong to
@@ -789,6 +811,93 @@ def label_rows(rows:pd.DataFrame, # tidy rows of `run_tests`
     for i, p in enumerate(('beta', 'gamma', 'm', 'k')): rows.insert(4 + i, p, hp.get(p, 0 if p != 'k' else '-'))
     return rows
 
+# %% ../nbs/08_experiments.ipynb #f5af5343
+def _test_record(cfg:ExperimentConfig, name:str) -> dict:
+    "What the rows of test `name` depend on: its parameters and the evaluation settings."
+    return dict(test=name, params=cfg.tests[name], eval=asdict(cfg.eval))
+
+def _read_json(path) -> dict|None:
+    try: return json.loads(Path(path).read_text())
+    except (FileNotFoundError, ValueError): return None
+
+def tests_left(cfg:ExperimentConfig, # the run's config
+               job_dir, # a job's directory
+              ) -> list:
+    "The configured tests whose rows the job lacks or holds for other parameters."
+    jd, legacy = Path(job_dir), _legacy_tests_of(job_dir)
+    left = []
+    for name in cfg.tests:
+        rec = _read_json(jd/'tests'/f'{name}.json')
+        if rec is None and name in legacy: continue
+        if rec is None or {k: rec.get(k) for k in ('test', 'params', 'eval')} != _test_record(cfg, name): left.append(name)
+    return left
+
+def _legacy_tests_of(job_dir) -> set:
+    "The tests in a finished job's old-style `rows.csv` (none if it has no `done` marker)."
+    jd = Path(job_dir)
+    if not ((jd/'done').exists() and (jd/'rows.csv').exists()): return set()
+    return set(pd.read_csv(jd/'rows.csv', usecols=['test']).test)
+
+def evaluate_job(cfg:ExperimentConfig, # the run's config
+                 job:Job, # the job
+                 job_dir, # its directory (with `model.pt`)
+                 progress:bool=False, # print a line per test
+                 dls=None, # its DataLoaders (default: made from the config)
+                ) -> list:
+    "Run the tests the job lacks on its saved model, writing each test's rows then its record; the tests run."
+    jd = Path(job_dir)
+    left = tests_left(cfg, jd)
+    if not left: return []
+    device = pick_device(cfg.train.device)
+    model = load_model_file(jd/'model.pt', device)
+    dls = dls or make_dls(cfg, seed=job.seed, device=device)
+    edl = dls.test if cfg.eval.split == 'test' else dls.valid
+    (jd/'tests').mkdir(exist_ok=True)
+    for name in left:
+        t0 = time.time()
+        r = label_rows(run_test(model, edl, name, cfg.tests[name], cfg.eval.n, cfg.eval.bs, job.seed, cfg.train.deterministic), job)
+        atomic_write(jd/'tests'/f'{name}.csv', r.to_csv(index=False))
+        atomic_write(jd/'tests'/f'{name}.json', json.dumps(_test_record(cfg, name) | dict(
+            seconds=time.time() - t0, finished=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())), indent=1))
+        if progress: print(_summary_line(name, r), flush=True)
+    return left
+
+def job_rows(cfg:ExperimentConfig, # the run's config
+             job_dir, # a job's directory
+            ) -> pd.DataFrame|None:
+    "The job's current rows of the configured tests (per-test files, else an old-style `rows.csv`); None if it has none."
+    jd, read = Path(job_dir), lambda p: pd.read_csv(p, keep_default_na=False, na_values=[''])
+    left, parts = set(tests_left(cfg, jd)), []
+    have = [n for n in cfg.tests if n not in left and (jd/'tests'/f'{n}.json').exists()]
+    parts += [read(jd/'tests'/f'{n}.csv') for n in have]
+    legacy = [n for n in cfg.tests if n not in left and n not in have]
+    if legacy:
+        old = read(jd/'rows.csv'); parts.append(old[old.test.isin(legacy)])
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+def load_job_model(run_dir, # a run directory
+                   job, # a `Job` or a job id (see `list_jobs`)
+                   device='cpu', # where to put the network
+                  ) -> torch.nn.Module:
+    "The saved network of one job of a run, ready for `graphreg.robustness` (float32, eval mode)."
+    jid = job.id if isinstance(job, Job) else job
+    if not isinstance(jid, str): raise TypeError(f"`job` must be a Job or a job id string, got {type(job).__name__}")
+    p = Path(run_dir)/'jobs'/jid/'model.pt'
+    if not p.parent.is_dir(): raise ValueError(f"`job`: no job {jid!r} in {run_dir} (see `list_jobs`)")
+    if not p.exists(): raise FileNotFoundError(f"job {jid!r} of {run_dir} has no saved model (not trained yet, or trained before models were saved)")
+    return load_model_file(p, device)
+
+def list_jobs(run_dir # a run directory
+             ) -> pd.DataFrame:
+    "One row per job of a run: variant, setting, seed, status, whether its model is saved, the tests it lacks."
+    rd = Path(run_dir); cfg = run_config(rd)
+    st = job_status(cfg, rd)
+    return pd.DataFrame([dict(job=j.id, variant=j.variant, setting=j.setting, seed=j.seed, status=st[j.id],
+                              model=(rd/'jobs'/j.id/'model.pt').exists(),
+                              tests_left=','.join(tests_left(cfg, rd/'jobs'/j.id)) if (rd/'jobs'/j.id).is_dir() else 'all')
+                         for j in make_jobs(cfg)])
+
 # %% ../nbs/08_experiments.ipynb #7781cbff
 def load_results(run_dir # a run directory (or its results.csv)
                 ) -> pd.DataFrame:
@@ -798,42 +907,60 @@ def load_results(run_dir # a run directory (or its results.csv)
     if not p.is_file(): raise FileNotFoundError(f"no results table at {p} (has `graphreg run` finished a job there?)")
     return pd.read_csv(p, keep_default_na=False, na_values=[''])
 
+def run_config(run_dir # a run directory
+              ) -> ExperimentConfig:
+    "The resolved config a run directory holds (`config.toml`)."
+    p = Path(run_dir)/'config.toml'
+    if not p.is_file(): raise FileNotFoundError(f"`run_dir` {run_dir}: no config.toml (not a run directory of `graphreg run`)")
+    try: return config_from_dict(tomllib.loads(p.read_text()))
+    except tomllib.TOMLDecodeError as e: raise ConfigError(f"{p}: not valid TOML: {e}") from None
+
 def merge_results(run_dir # a run directory
                  ) -> pd.DataFrame:
-    "Rebuild RUN_DIR/results.csv from every finished job's rows; return it."
+    "Rebuild RUN_DIR/results.csv from the current rows of every job that finished its first evaluation; return it."
     rd = Path(run_dir)
     with _locked(rd):
-        parts = [pd.read_csv(d/'rows.csv', keep_default_na=False, na_values=[''])
-                 for d in sorted((rd/'jobs').iterdir()) if (d/'done').exists() and (d/'rows.csv').exists()]
+        cfg = run_config(rd)
+        parts = [job_rows(cfg, d) for d in sorted((rd/'jobs').iterdir()) if (d/'done').exists()]
+        parts = [p for p in parts if p is not None]
         df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         if len(df): df = df.sort_values(['seed', 'variant', 'setting'], kind='stable').reset_index(drop=True)
         atomic_write(rd/'results.csv', df.to_csv(index=False))
     return df
 
+def job_finished(cfg:ExperimentConfig, # the run's config
+                 job_dir, # a job's directory
+                 train_only:bool=False, # only ask whether the model is saved
+                ) -> bool:
+    "Whether a job needs no more work: its model is saved (`train_only`), or it is done and every configured test is current."
+    jd = Path(job_dir)
+    if train_only: return (jd/'model.pt').exists() or (jd/'done').exists()
+    return (jd/'done').exists() and not tests_left(cfg, jd)
+
 def job_status(cfg:ExperimentConfig, run_dir) -> dict:
-    "Job id -> 'done' (trained and tested), 'claimed' (a worker holds it), 'trained' (model saved, tests left) or 'todo'."
+    "Job id -> 'done' (trained, every test current), 'claimed' (a worker holds it), 'trained' (model saved, tests left) or 'todo'."
     rd = Path(run_dir)
     def one(jd):
-        if (jd/'done').exists(): return 'done'
+        if job_finished(cfg, jd): return 'done'
         if (jd/'claim').exists(): return 'claimed'
         return 'trained' if (jd/'model.pt').exists() else 'todo'
     return {j.id: one(rd/'jobs'/j.id) for j in make_jobs(cfg)}
 
 # %% ../nbs/08_experiments.ipynb #bac55a06
-def _work(cfg, rd, jobs, job_fn, progress, stale_after, log, marker='done'):
-    "One worker's loop over the jobs (all ranks take part under DDP; rank 0 claims)."
+def _work(cfg, rd, jobs, job_fn, progress, stale_after, log, finished, verb='training'):
+    "One worker's loop over the jobs (all ranks take part under DDP; rank 0 claims); `finished(job_dir)` says what to skip."
     rank, world = dist_info()
     n_done = 0
     for i, job in enumerate(jobs):
         jd = rd/'jobs'/job.id
         claim = Claim(jd, stale_after)
-        go = rank == 0 and not (jd/marker).exists() and claim.acquire()
-        if go and (jd/marker).exists(): claim.release(); go = False  # finished between the check and the claim
+        go = rank == 0 and not finished(jd) and claim.acquire()
+        if go and finished(jd): claim.release(); go = False  # finished between the check and the claim
         if world > 1:
             flag = [go]; torch.distributed.broadcast_object_list(flag, src=0); go = flag[0]
         if not go: continue
         try:
-            if rank == 0: log(f"[{i+1}/{len(jobs)}] {job.id}: training {job.variant} ({job.setting}), seed {job.seed}")
+            if rank == 0: log(f"[{i+1}/{len(jobs)}] {job.id}: {verb} {job.variant} ({job.setting}), seed {job.seed}")
             t0 = time.time()
             job_fn(cfg, job, jd, progress=progress)
             if rank == 0: log(f"[{i+1}/{len(jobs)}] {job.id}: done in {time.time()-t0:.0f}s")
@@ -843,15 +970,41 @@ def _work(cfg, rd, jobs, job_fn, progress, stale_after, log, marker='done'):
         if rank == 0: merge_results(rd)
     return n_done
 
-def _spawn_workers(cfg_path, rd, workers, progress, train_only=False):
-    "Start `workers` worker processes on one run dir and wait for them."
+def worker_device(device:str, # the configured device: 'auto', 'cpu', 'cuda', 'cuda:N'
+                  worker_id:int|None, # this worker's index among the sweep's workers (None: a lone process)
+                  n_gpus:int, # GPUs visible to the process
+                 ) -> str:
+    "The device of one worker: worker i takes GPU i mod n_gpus when the config asks for 'auto' or 'cuda' and there are GPUs."
+    if worker_id is None or n_gpus < 1 or device not in ('auto', 'cuda'): return device
+    return f"cuda:{worker_id % n_gpus}"
+
+def _spawn_workers(args:list, workers, progress):
+    "Start `workers` `graphreg` worker processes with `args` on one run dir and wait for them."
     env = dict(os.environ)
     if 'OMP_NUM_THREADS' not in env: env['OMP_NUM_THREADS'] = str(max(1, (os.cpu_count() or 1) // workers))
-    cmd = [sys.executable, '-m', 'graphreg.cli', 'run', str(cfg_path), '--run-dir', str(rd), '--workers', '1', '--no-report'] + (['--train-only'] if train_only else [])
+    cmd = [sys.executable, '-m', 'graphreg.cli', *map(str, args), '--workers', '1']
     # progress bars from the first worker only (several would overwrite each other); the others print a line per job
     procs = [subprocess.Popen(cmd + ['--worker-id', str(w)] + ([] if progress and w == 0 else ['--quiet']), env=env)
              for w in range(workers)]
-    return [p.wait() for p in procs]
+    try: return [p.wait() for p in procs]
+    except BaseException:   # Ctrl-C or an error here: stop every worker (their jobs stay resumable), then wait for them
+        for p in procs:
+            if p.poll() is None: p.send_signal(signal.SIGINT)
+        for p in procs:
+            try: p.wait(timeout=30)
+            except subprocess.TimeoutExpired: p.kill(); p.wait()
+        raise
+
+def _check_workers(workers):
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1: raise ValueError(f"`workers` must be an int >= 1, got {workers!r}")
+
+def _finish(rcs, left, st, log):
+    "Raise if a worker failed and jobs are left; say what is left."
+    if any(rcs):
+        msg = f"worker processes exited with codes {rcs} (a negative code is the signal that killed it: -9 is SIGKILL, e.g. the OOM killer)"
+        if left: raise RuntimeError(f"{msg}; unfinished jobs: {', '.join(left)}; rerun to resume")
+        log(f"warning: {msg}; the other workers finished their jobs")
+    if left: log(f"{len(st) - len(left)} of {len(st)} jobs finished; still held by another worker or left to do: {', '.join(left)}")
 
 def run_sweep(cfg:ExperimentConfig, # a resolved config
               run_dir=None, # overrides the config's run_dir
@@ -860,11 +1013,12 @@ def run_sweep(cfg:ExperimentConfig, # a resolved config
               stale_after:float=120.0, # seconds without a heartbeat after which another worker's claim is stale
               job_fn=None, # runs one job (default `run_job`); the tests below pass a fake
               log=None, # prints progress lines (default: print)
-              train_only:bool=False, # train and save the models only (a job is finished when its `model.pt` exists)
+              train_only:bool=False, # train and save the models only (test them later with `evaluate_run`)
+              worker_id:int|None=None, # this process's index among the workers (sets its GPU)
              ) -> pd.DataFrame:
     "Run every (variant, setting, seed) job of `cfg` not yet finished in the run dir; return the merged results."
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1: raise ValueError(f"`workers` must be an int >= 1, got {workers!r}")
-    job_fn, log = job_fn or (partial(run_job, train_only=True) if train_only else run_job), log or (lambda s: print(s, flush=True))
+    _check_workers(workers)
+    job_fn, log = job_fn or partial(run_job, train_only=train_only), log or (lambda s: print(s, flush=True))
     rank, world = dist_info()
     if world > 1 and workers > 1: raise ValueError("`workers` must be 1 under torch.distributed.run (each job uses all ranks)")
     if world > 1 and not torch.distributed.is_initialized():
@@ -872,19 +1026,52 @@ def run_sweep(cfg:ExperimentConfig, # a resolved config
     rd = resolve_run_dir(cfg, run_dir)
     if rank == 0: prepare_run_dir(cfg, rd)
     if world > 1: torch.distributed.barrier()
-    jobs = make_jobs(cfg)
+    if rank == 0: cfg.tests = run_config(rd).tests   # every test ever configured for this run dir
+    cfg.train.device = worker_device(cfg.train.device, worker_id, torch.cuda.device_count())
     if workers > 1:
-        rcs = _spawn_workers(rd/'config.toml', rd, workers, progress, train_only)
-    else: rcs = [0]; _work(cfg, rd, jobs, job_fn, progress, stale_after, log, 'model.pt' if train_only else 'done')
+        rcs = _spawn_workers(['run', rd/'config.toml', '--run-dir', rd, '--no-report'] + (['--train-only'] if train_only else [])
+                             + ([] if cfg.train.device == 'auto' else ['--device', cfg.train.device]), workers, progress)
+    else: rcs = [0]; _work(cfg, rd, make_jobs(cfg), job_fn, progress, stale_after, log, partial(job_finished, cfg, train_only=train_only))
     if rank != 0: return None
     df = merge_results(rd)
     st = job_status(cfg, rd)
     left = [k for k, v in st.items() if v not in (('done', 'trained') if train_only else ('done',))]
-    if any(rcs):
-        msg = f"worker processes exited with codes {rcs} (a negative code is the signal that killed it: -9 is SIGKILL, e.g. the OOM killer)"
-        if left: raise RuntimeError(f"{msg}; unfinished jobs: {', '.join(left)}; rerun to resume")
-        log(f"warning: {msg}; the other workers finished their jobs")
-    if left: log(f"{len(st) - len(left)} of {len(st)} jobs finished; still held by another worker or left to do: {', '.join(left)}")
+    _finish(rcs, left, st, log)
+    return df
+
+def evaluate_run(run_dir, # a run directory of `graphreg run`
+                 tests:dict|None=None, # a `[tests]` table to add (a test already there takes these parameters); None: the run's own
+                 workers:int=1, # worker processes sharing the run dir
+                 progress:bool=True, # a line per test
+                 stale_after:float=120.0, # see `run_sweep`
+                 log=None, # prints progress lines (default: print)
+                 device:str|None=None, # overrides the config's device
+                 worker_id:int|None=None, # this process's index among the workers (sets its GPU)
+                ) -> pd.DataFrame:
+    "Run the configured tests that the saved models of a run lack (without retraining); return the merged results."
+    _check_workers(workers)
+    rd, log = Path(run_dir), log or (lambda s: print(s, flush=True))
+    cfg = run_config(rd)
+    if tests is not None:
+        cfg.tests = {**cfg.tests, **_check_tests(tests)}
+        prepare_run_dir(cfg, rd)
+        cfg = run_config(rd)
+    if device is not None: cfg.train.device = device
+    cfg.train.device = worker_device(cfg.train.device, worker_id, torch.cuda.device_count())
+    jobs = [j for j in make_jobs(cfg) if (rd/'jobs'/j.id/'model.pt').exists()]
+    untrained = len(make_jobs(cfg)) - len(jobs)
+    if untrained: log(f"{untrained} job(s) have no saved model (not trained yet, or trained before models were saved): skipped")
+    if workers > 1:
+        rcs = _spawn_workers(['eval', rd] + ([] if device is None else ['--device', device]), workers, progress)
+    else:
+        def job_fn(cfg, job, jd, progress):
+            evaluate_job(cfg, job, jd, progress)
+            atomic_write(jd/'done', json.dumps((_read_json(jd/'done') or dict(job=job.id)) | dict(
+                evaluated=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), host=socket.gethostname())))
+        rcs = [0]; _work(cfg, rd, jobs, job_fn, progress, stale_after, log, partial(job_finished, cfg), verb='testing')
+    df = merge_results(rd)
+    st = {j.id: ('done' if job_finished(cfg, rd/'jobs'/j.id) else 'left') for j in jobs}
+    _finish(rcs, [k for k, v in st.items() if v != 'done'], st, log)
     return df
 
 # %% ../nbs/08_experiments.ipynb #47f96e0a
