@@ -27,11 +27,16 @@ if cfg.get('pip_requirements'): requirements += shlex.split(cfg.get('pip_require
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
+# DDP (fastai.distributed) needs accelerate: the 'ddp' extra; the tests run DDP, so 'dev' includes it
+ddp_requirements = (cfg.get('ddp_requirements') or '').split()
 
 package_data = dict()
 pkg_data = cfg.get('package_data', None)
 if pkg_data:
     package_data[cfg['lib_name']] =  pkg_data.split() # split as multiple files might be listed
+# graphreg's own data files (graphreg/data/: the authors' per-run CIFAR-10 results and their README) ship with the
+# package whatever settings.ini lists; read them with importlib.resources.files('graphreg')/'data'/NAME
+package_data.setdefault(cfg['lib_name'], []).extend(['data/*.csv', 'data/*.md'])
 # Add package data to setup_cfg for setuptools.setup(..., **setup_cfg)
 setup_cfg['package_data'] = package_data
 
@@ -47,7 +52,7 @@ setuptools.setup(
     packages = setuptools.find_packages(),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements },
+    extras_require={ 'dev': dev_requirements + ddp_requirements, 'ddp': ddp_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -4,21 +4,22 @@
 
 # %% ../nbs/10_study.ipynb #1132017d
 from __future__ import annotations
-import math, sys, argparse, tomllib
+import math, sys, tomllib
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
 from .robustness import COLUMNS, DEFAULT_GRIDS, GRID_FAMILY, grid_mean
-from .experiments import (VARIANT_ORDER, AUTHORS_TESTS, authors_medians, severity_curves, load_results,
-                                  load_config, config_from_dict, markdown_table, atomic_write)
+from .config import load_config, config_from_dict
+from .rundir import load_results, atomic_write
+from .report import (VARIANT_ORDER, AUTHORS_TESTS, authors_medians, severity_curves, markdown_table, column_label,
+                             order_columns, percent_scale)
 
 # %% auto #0
 __all__ = ['FAMILIES', 'SCORE_FAMILIES', 'STUDY_GRIDS', 'KEYS', 'DEEPFOOL_METRICS', 'SELECTION_RULE', 'BEGIN', 'END', 'MEASURES',
            'CORRECTIONS', 'CLAIMS', 'MASKING_ATTACKS', 'parse_setting', 'job_table', 'setting_table', 'select_settings',
            'selected_variants', 'severity_grids', 'selection_markdown', 'apply_selection', 'median_ci', 'rank_test',
            'median_diff_ci', 'headline_table', 'stats_table', 'adjust_pvalues', 'verdict', 'verdict_table',
-           'effect_table', 'masking_check', 'effect_shift_plot', 'tradeoff_plot', 'study_report', 'run_study', 'main',
-           'add_study_args']
+           'effect_table', 'masking_check', 'effect_shift_plot', 'tradeoff_plot', 'study_report', 'run_study']
 
 # %% ../nbs/10_study.ipynb #15c6adc1
 FAMILIES = {'gaussian_noise': 'Gaussian noise', 'fgsm_pixel': 'FGSM before normalization',
@@ -38,11 +39,6 @@ def _check_results(df, name='df'):
     if not len(df): raise ValueError(f"`{name}` is empty (no finished job)")
     v = pd.to_numeric(df.value, errors='coerce')
     if v.isna().any() or not np.isfinite(v).all(): raise ValueError(f"`{name}` has non-finite or non-numeric values in `value`")
-
-def _pct(df) -> float:
-    "100 when the table's accuracies are fractions (as `graphreg run` writes them), else 1."
-    acc = df[df.metric == 'accuracy'].value
-    return 100.0 if len(acc) and acc.max() <= 1.0 else 1.0
 
 def parse_setting(s:str # a job's setting, e.g. 'gamma=0.01,m=2,k=complete' ('-' for none)
                  ) -> dict:
@@ -68,7 +64,7 @@ def job_table(df:pd.DataFrame, # a results table (`graphreg run`)
     bad = [t for t in fams if t not in FAMILIES]
     if bad: raise ValueError(f"`families` has unknown tests {bad}; known: {list(FAMILIES)}")
     if not fams: raise ValueError(f"`df` holds none of the severity tests {list(SCORE_FAMILIES)}")
-    scale = _pct(df)
+    scale = percent_scale(df)
     jobs = df[KEYS].drop_duplicates('job').set_index('job')
     out = jobs.copy()
     clean = df[(df.test == 'clean') & (df.metric == 'accuracy')].groupby('job').value.mean() * scale
@@ -263,21 +259,15 @@ def median_diff_ci(x, # values of the variant (over seeds)
 # %% ../nbs/10_study.ipynb #670d17f3
 MEASURES = {'clean': 'clean accuracy', **FAMILIES, 'deepfool': 'DeepFool distance (L2 per pixel)'}
 
-def _label(jobs) -> pd.Series:
-    "The variant, or 'variant [setting]' where the table holds several settings of that variant."
-    n = jobs.groupby('variant').setting.transform('nunique')
-    return jobs.variant.where(n == 1, jobs.variant + ' [' + jobs.setting + ']')
-
-def _order(cols): return sorted(cols, key=lambda c: (VARIANT_ORDER.index(c.split(' [')[0]) if c.split(' [')[0] in VARIANT_ORDER else 99, c))
 
 def headline_table(jobs:pd.DataFrame # `job_table(...)`
                   ) -> pd.DataFrame:
     "Median over seeds of every measure (clean, each family's grid mean, `robust`, DeepFool), one column per variant."
     if not isinstance(jobs, pd.DataFrame) or not {'variant', 'setting', 'seed', 'clean'} <= set(jobs.columns):
         raise ValueError("`jobs` must be a `job_table`")
-    j = jobs.assign(col=_label(jobs))
+    j = jobs.assign(col=column_label(jobs))
     ms = [m for m in list(MEASURES) + ['robust'] if m in j.columns]
-    t = j.groupby('col', sort=False)[ms].median().T[_order(j.col.unique())]
+    t = j.groupby('col', sort=False)[ms].median().T[order_columns(j.col.unique())]
     t.index = [MEASURES.get(m, 'mean over the families') for m in ms]; t.index.name = 'measure'; t.columns.name = None
     return t
 
@@ -289,12 +279,12 @@ def stats_table(jobs:pd.DataFrame, # `job_table(...)`
     "Per measure and column: n, median with bootstrap CI, and the Mann–Whitney test against `baseline`."
     if not isinstance(jobs, pd.DataFrame) or not {'variant', 'setting', 'seed', 'clean'} <= set(jobs.columns):
         raise ValueError("`jobs` must be a `job_table`")
-    j = jobs.assign(col=_label(jobs))
+    j = jobs.assign(col=column_label(jobs))
     if baseline not in set(j.col): raise ValueError(f"`jobs` has no single {baseline!r} column to compare against")
     rows = []
     for m in [m for m in list(MEASURES) + ['robust'] if m in j.columns]:
         base = j.loc[j.col == baseline, m].dropna().values
-        for c in _order(j.col.unique()):
+        for c in order_columns(j.col.unique()):
             x = j.loc[j.col == c, m].dropna().values
             if not len(x): continue
             med, lo, hi = median_ci(x, confidence, seed=seed)
@@ -359,7 +349,7 @@ def verdict(measure:str, # a key of `MEASURES`
 def verdict_table(jobs:pd.DataFrame, # `job_table(...)` of the final comparison (one setting per variant, test split)
                   alpha:float=0.05, # significance level of the two-sided rank test
                   clean_tol:float=1.5, # see `verdict`
-                  anchors=None, # the authors' anchors directory (None: DESIGN.md's medians)
+                  authors_csv=None, # a CSV of the authors' per-run rows (None: the copy shipped with graphreg)
                   variants=('Proposed', 'Proposed+Parseval', 'Parseval'), # compared with Vanilla
                   correction:str='holm', # adjustment of the p-values over the table, one family (see `adjust_pvalues`)
                  ) -> pd.DataFrame:
@@ -369,7 +359,7 @@ def verdict_table(jobs:pd.DataFrame, # `job_table(...)` of the final comparison 
     if (jobs.groupby('variant').setting.nunique() > 1).any():
         raise ValueError("`jobs` holds several settings of a variant: the verdict needs the final comparison (one setting each)")
     st = stats_table(jobs).set_index(['measure', 'column'])
-    am = authors_medians(anchors)
+    am = authors_medians(authors_csv)
     rows = []
     for claim, m, akey in CLAIMS:
         if (m, 'Vanilla') not in st.index: continue
@@ -408,7 +398,7 @@ def effect_table(jobs:pd.DataFrame, # `job_table(...)` with one setting per vari
     _check_comparison(jobs, baseline); _check_correction(correction)
     for name, x in (('variants', variants), ('measures', measures)):
         if isinstance(x, str): raise TypeError(f"`{name}` must be a list of names, not the string {x!r}")
-    variants = [v for v in _order(jobs.variant.unique()) if v != baseline] if variants is None else list(variants)
+    variants = [v for v in order_columns(jobs.variant.unique()) if v != baseline] if variants is None else list(variants)
     measures = [m for m in MEASURES if m in jobs.columns] if measures is None else list(measures)
     bad = [m for m in measures if m not in jobs.columns]
     if bad: raise ValueError(f"`measures` has columns not in `jobs`: {bad}")
@@ -438,7 +428,7 @@ def _common_eps_jobs(df:pd.DataFrame, attacks:list) -> tuple:
     same = lambda a, b: np.isclose(a[:, None], b[None, :], rtol=1e-6, atol=0).any(1)
     eps = np.unique(sev[test == attacks[0]])
     for a in attacks[1:]: eps = eps[same(eps, sev[test == a])]
-    means = acc[same(sev, eps)].groupby(['job', 'test']).value.mean().unstack() * _pct(df)
+    means = acc[same(sev, eps)].groupby(['job', 'test']).value.mean().unstack() * percent_scale(df)
     return df[KEYS].drop_duplicates('job').set_index('job').join(means).reset_index(), eps
 
 def _masking_conclusion(g:pd.DataFrame, alpha:float, measured:list, n_eps:int) -> str:
@@ -580,9 +570,9 @@ def _fmt_effects(et:pd.DataFrame, correction:str, baseline:str) -> pd.DataFrame:
     if 'conclusion' in et: t['conclusion'] = et.conclusion
     return t.set_index('measure')
 
-def _final_markdown(df, jobs, alpha, anchors, correction) -> list:
+def _final_markdown(df, jobs, alpha, authors_csv, correction) -> list:
     "The verdict, the Laplacian term's share and the masking check of a final comparison, as Markdown lines."
-    vt = verdict_table(jobs, alpha, anchors=anchors, correction=correction)
+    vt = verdict_table(jobs, alpha, authors_csv=authors_csv, correction=correction)
     fam = f"{CORRECTIONS[correction]}-adjusted over its {len(vt)} tests" if correction != 'none' else 'no multiplicity correction'
     md = [f'## Verdict (two-sided Mann–Whitney U against Vanilla, α = {alpha:g}, {fam}; the verdict is on the adjusted p; '
           "authors' CIFAR-10 medians at their single severity, for the direction only)", '', markdown_table(_fmt_verdicts(vt, correction))]
@@ -614,7 +604,7 @@ def _shift_markdown(jobs, run_dir:Path, compare_to) -> tuple:
 def study_report(run_dir, # a run directory of `graphreg run` (selection sweep or final comparison)
                  tol:float=1.0, # the selection rule's clean-accuracy tolerance (points)
                  alpha:float=0.05, # significance level of the verdict
-                 anchors=None, # the authors' anchors directory (None: DESIGN.md's medians)
+                 authors_csv=None, # a CSV of the authors' per-run rows (None: the copy shipped with graphreg)
                  close:bool=True, # close the figures (False: leave them open to show)
                  correction:str='holm', # multiplicity adjustment of the verdict's p-values ('holm', 'bh' or 'none')
                  compare_to=None, # another final comparison (e.g. the short-training study): draw `effect_shift.png`
@@ -641,7 +631,7 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
     md += ['## Headline table (median over seeds)', '', markdown_table(headline_table(jobs), 2)]
     if sweep: md += ['The verdict needs the final comparison (one setting per variant on the test split).']
     elif split == 'valid': md += ['No verdict: this run was evaluated on the validation split.']
-    else: md += _final_markdown(df, jobs, alpha, anchors, correction)
+    else: md += _final_markdown(df, jobs, alpha, authors_csv, correction)
     figs = [tradeoff_plot(jobs, rd/'figures'), *severity_curves(df, rd/'figures').values()]
     if compare_to is not None:
         shift, fig = _shift_markdown(jobs, rd, compare_to); md += shift; figs.append(fig)
@@ -655,45 +645,16 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
 def run_study(run_dir, # a run directory written by `graphreg run`
               tol:float=1.0, # the selection rule's clean-accuracy tolerance (points)
               alpha:float=0.05, # significance level of the verdict
-              anchors=None, # the authors' anchors directory (None: DESIGN.md's medians)
+              authors_csv=None, # a CSV of the authors' per-run rows (None: the copy shipped with graphreg)
               write_final=None, # a config whose variants block receives the chosen values (selection sweeps only)
               correction:str='holm', # multiplicity adjustment of the verdict's p-values ('holm', 'bh' or 'none')
               compare_to=None, # another final comparison whose effects are drawn beside this run's (`effect_shift.png`)
              ) -> str:
     "The study report of a run (written to RUN_DIR/study.md, figures included); optionally write the chosen values into `write_final`."
     if not Path(run_dir).is_dir(): raise FileNotFoundError(f"`run_dir` {run_dir} is not a directory")
-    text = study_report(run_dir, tol, alpha, anchors, correction=correction, compare_to=compare_to)
+    text = study_report(run_dir, tol, alpha, authors_csv, correction=correction, compare_to=compare_to)
     if write_final is not None:
         sel = select_settings(job_table(load_results(run_dir)), tol)
         apply_selection(write_final, selected_variants(sel), f"{run_dir}, tolerance {tol:g} point(s)")
         text += f"\nWrote the chosen values into {write_final}.\n"
     return text
-
-def main(argv:list|None=None # arguments (default: sys.argv[1:])
-        ) -> int:
-    "`python -m graphreg.study RUN_DIR` (also `graphreg study RUN_DIR`): write and print the study report of a run directory."
-    p = argparse.ArgumentParser(prog='python -m graphreg.study', description=run_study.__doc__)
-    add_study_args(p)
-    try: a = p.parse_args(argv)
-    except SystemExit as e: return int(e.code or 0)
-    try: print(run_study(a.run_dir, a.tol, a.alpha, a.anchors, a.write_final, a.correction, a.compare_to))
-    except (ValueError, FileNotFoundError) as e: print(f"graphreg.study: error: {e}", file=sys.stderr); return 2
-    print(f"figures: {Path(a.run_dir)/'figures'}")
-    return 0
-
-def add_study_args(p:argparse.ArgumentParser # a parser (or sub-parser) to add the study's arguments to
-                  ):
-    "The arguments of the study command: RUN_DIR, --tol, --alpha, --correction, --compare-to, --anchors, --write-final."
-    p.add_argument('run_dir', help='a run directory written by `graphreg run`')
-    p.add_argument('--tol', type=float, default=1.0, help="selection rule: clean-accuracy tolerance in points (default 1)")
-    p.add_argument('--alpha', type=float, default=0.05, help='significance level of the verdict (default 0.05)')
-    p.add_argument('--correction', choices=list(CORRECTIONS), default='holm',
-                   help="multiplicity adjustment of the verdict's p-values: holm (family-wise error, default), bh (false discovery rate) or none")
-    p.add_argument('--compare-to', metavar='RUN_DIR', help="another final comparison (e.g. the short-training study): "
-                   "draw each variant's difference to Vanilla in both, figures/effect_shift.png")
-    p.add_argument('--anchors', help="the authors' anchors directory (default: DESIGN.md's medians)")
-    p.add_argument('--write-final', metavar='CONFIG', help="write the chosen values into CONFIG's variants block "
-                   "(e.g. configs/study_final.toml; selection sweeps only)")
-    return p
-
-if __name__ == '__main__' and 'IPython' not in sys.modules: sys.exit(main())

@@ -24,7 +24,7 @@ def test_ddp_two_cpu_processes(make_config, tmp_path):
     n = len_train(cfg)
     assert math.floor(n / 2 / 32) <= log[0]['steps'] <= math.ceil(n / 2 / 32), (n, log)
     df = pd.read_csv(rd/'results.csv')
-    assert list(df.test) == ['clean'] and (jd/'model.pth').exists() and (jd/'done').exists()
+    assert list(df.test) == ['clean'] and (jd/'model.pt').exists() and (jd/'done').exists()
 
 def len_train(cfg):
     from graphreg.experiments import load_config, make_dls

@@ -6,7 +6,7 @@ from conftest import graphreg_cmd, env
 def test_same_config_same_results(make_config, tmp_path):
     cfg = make_config('det', variants={'Vanilla': {}, 'Proposed+Parseval': {'beta': 0.01, 'gamma': 0.01, 'm': 2}},
                       tests={'clean': {}, 'gaussian_noise': {'snr_db': [15.0], 'n_draws': 2},
-                             'dropout': {'p': [0.25], 'n_runs': 2}, 'pgd': {'steps': 2}})
+                             'dropout': {'p': [0.25], 'n_runs': 2}, 'pgd_linf': {'steps': 2}})
     runs = []
     for i in range(2):
         rd = tmp_path/f'run{i}'
@@ -17,5 +17,5 @@ def test_same_config_same_results(make_config, tmp_path):
     a, b = (pd.read_csv(rd/'results.csv').drop(columns='seconds') for rd in runs)
     pd.testing.assert_frame_equal(a, b)
     for jd in (runs[0]/'jobs').iterdir():
-        s0, s1 = torch.load(jd/'model.pth'), torch.load(runs[1]/'jobs'/jd.name/'model.pth')
+        s0, s1 = (torch.load(r/'jobs'/jd.name/'model.pt', weights_only=True)['state_dict'] for r in runs)
         assert s0.keys() == s1.keys() and all(torch.equal(s0[k], s1[k]) for k in s0), jd.name

@@ -16,14 +16,16 @@ def test_sigkill_mid_training_then_resume(make_config, tmp_path):
     victim, deadline = None, time.time() + 120
     while victim is None and time.time() < deadline and p.poll() is None:
         for jd in sorted((rd/'jobs').glob('*')) if (rd/'jobs').exists() else []:
-            # one epoch logged, checkpoint not yet written: it is training
-            if (jd/'train_log.json').exists() and not (jd/'model.pth').exists() and (jd/'claim').exists():
+            # an epoch checkpoint written, the model not yet saved: it is training (epoch 2 or later of 5)
+            if (jd/'checkpoint.pt').exists() and not (jd/'model.pt').exists() and (jd/'claim').exists():
                 victim = jd; break
         time.sleep(0.01)
     assert victim is not None, f"never caught a job mid-training: {p.poll()} {p.stderr.read().decode()[-2000:]}"
     os.killpg(p.pid, signal.SIGKILL); p.wait()
-    assert not (victim/'rows.csv').exists() and not (victim/'done').exists() and not (victim/'model.pth').exists()
+    assert not list(victim.glob('tests/*.csv')) and not (victim/'done').exists() and not (victim/'model.pt').exists()
     assert (victim/'claim').exists()  # left behind by the dead worker: stale (its pid is gone)
+    log_before = json.loads((victim/'train_log.json').read_text())
+    assert 1 <= len(log_before) < 5
     done_before = sorted(d.name for d in (rd/'jobs').iterdir() if (d/'done').exists())
     if (rd/'results.csv').exists() and (rd/'results.csv').stat().st_size > 1:
         assert set(pd.read_csv(rd/'results.csv').job) == set(done_before)   # only finished jobs' rows
@@ -31,7 +33,11 @@ def test_sigkill_mid_training_then_resume(make_config, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     df = pd.read_csv(rd/'results.csv')
     assert sorted(df.job.unique()) == sorted(d.name for d in (rd/'jobs').iterdir())
-    assert len(df) == len(pd.read_csv(victim/'rows.csv'))                # no duplicated rows
+    assert len(df) == sum(len(pd.read_csv(f)) for f in (rd/'jobs').glob('*/tests/*.csv'))   # no duplicated rows
+    log_after = json.loads((victim/'train_log.json').read_text())
+    assert [e['epoch'] for e in log_after] == list(range(5))                # resumed after its last epoch, none twice
+    assert log_after[:len(log_before)] == log_before
+    assert not (victim/'checkpoint.pt').exists()                            # removed once model.pt is written
     assert not list(rd.glob('jobs/*/claim')) and not list(rd.glob('**/.*.tmp'))
     assert (rd/'medians.md').exists() and (rd/'figures'/'clean.png').exists()
     # the resumed run gives exactly what an uninterrupted run gives (same config and seeds)
@@ -54,3 +60,34 @@ def test_two_workers_share_a_run_dir(make_config, tmp_path):
     assert len(starts) == 4 and len({l.split(':')[0].split('] ')[1] for l in starts}) == 4, r.stdout
     hosts = {json.loads((d/'done').read_text())['host'] for d in (rd/'jobs').iterdir()}
     assert len(hosts) == 1
+
+def _alive_with(text):
+    "PIDs of processes whose command line contains `text`."
+    r = subprocess.run(['pgrep', '-f', text], capture_output=True, text=True)
+    return [int(x) for x in r.stdout.split()]
+
+def _wait_claims(rd, n, p, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline and p.poll() is None:
+        if len(list(rd.glob('jobs/*/claim'))) >= n and list(rd.glob('jobs/*/train_log.json')): return True
+        time.sleep(0.05)
+    return False
+
+def test_ctrl_c_stops_every_worker_and_resumes(make_config, tmp_path):
+    cfg = make_config('intr', variants=TWO, seeds=[0, 1], tests=QUICK_TESTS, train={'epochs': 6})
+    for workers in (1, 2):
+        rd = tmp_path/f'run{workers}'
+        p = subprocess.Popen(graphreg_cmd('run', cfg, '--run-dir', rd, '--workers', workers, '--quiet', '--no-report'),
+                             env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        assert _wait_claims(rd, workers, p), p.stderr.read().decode()[-2000:]
+        p.send_signal(signal.SIGINT)                           # Ctrl-C to the parent only (a terminal would signal them all)
+        err = p.communicate(timeout=120)[1].decode()
+        assert p.returncode == 130, (p.returncode, err[-2000:])
+        assert 'rerun to resume' in err
+        time.sleep(0.5)
+        assert _alive_with(str(rd)) == [], 'a worker outlived the interrupted sweep'
+        assert not list(rd.glob('jobs/*/claim'))               # every claim released
+        r = subprocess.run(graphreg_cmd('run', cfg, '--run-dir', rd, '--quiet', '--no-report'), env=env(),
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert pd.read_csv(rd/'results.csv').job.nunique() == 4
