@@ -124,7 +124,10 @@ def prepare(model, # an `nn.Module` or a fastai `Learner`
     with eval_mode(m), torch.inference_mode():
         try: out = m(x[:2])
         except RuntimeError as e: raise ValueError(f"`model` cannot take `dl`'s images of shape {tuple(x.shape[1:])}: {e}") from e
+    if not torch.is_tensor(out): raise TypeError(f"`model` must return a logits tensor, got {type(out).__name__}")
     if out.ndim != 2: raise ValueError(f"`model` must output (b, n_classes) logits, got {tuple(out.shape)}")
+    if not torch.isfinite(out).all():
+        raise ValueError("`model` returns non-finite logits (NaN or infinite weights, e.g. from a diverged training): no test can score it")
     ymax = max(int(yb.max()) for _, yb in batches)
     if ymax >= out.shape[1]: raise ValueError(f"`dl` gives label {ymax} but `model` has {out.shape[1]} classes")
     return m, batches, out.shape[1]
