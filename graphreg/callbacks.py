@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_callbacks.ipynb #83e2f9da
 from __future__ import annotations
-import fnmatch, math, numbers
+import fnmatch, math
 from functools import partial
 import torch
 from torch import nn, Tensor
@@ -16,7 +16,9 @@ from fastai.callback.schedule import ParamScheduler, SchedNo, combine_scheds
 from fastai.optimizer import SGD
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
-from .regularizer import laplacian_penalty, penalty_weight, _check_m, _check_k, _check_similarity, _methods
+from .checks import check_int, check_number, check_choice, check_k
+from .graph import similarities
+from .regularizer import laplacian_penalty, penalty_weight, METHODS
 
 # %% auto #0
 __all__ = ['LaplacianRegularizer', 'parseval_step_', 'parseval_weights', 'parseval_distance', 'ParsevalCallback',
@@ -79,8 +81,7 @@ class LaplacianRegularizer(Callback):
                  batch_layers:bool|None=None, # compute hooked layers of equal size together (None: on CUDA; see `laplacian_penalty`)
                 ):
         self.weight = penalty_weight(gamma, m)
-        _check_k(k); _check_similarity(similarity)
-        if method not in _methods: raise ValueError(f"`method` must be one of {_methods}, got {method!r}")
+        check_k(k); check_choice(similarity, 'similarity', similarities); check_choice(method, 'method', METHODS)
         if batch_layers is not None and not isinstance(batch_layers, bool):
             raise TypeError(f"`batch_layers` must be True, False or None, got {type(batch_layers).__name__}")
         store_attr('gamma,m,k,similarity,layers,method,batch_layers')
@@ -232,10 +233,7 @@ class ParsevalCallback(Callback):
                  beta:float=0.01, # retraction step β > 0
                  fraction:float=1.0, # fraction of the rows of each weight updated per step, in (0, 1]
                 ):
-        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not (0 < beta < float('inf')):
-            raise ValueError(f"`beta` must be a finite number > 0, got {beta!r}")
-        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not (0 < fraction <= 1):
-            raise ValueError(f"`fraction` must be in (0, 1], got {fraction!r}")
+        beta, fraction = check_number(beta, 'beta', lo=0, lo_open=True), check_number(fraction, 'fraction', 0, 1, lo_open=True)
         store_attr('beta,fraction')
     def before_fit(self):
         self.weights = parseval_weights(self.model)
@@ -250,11 +248,7 @@ def paper_lr_schedule(n_epoch:int, # number of epochs of the fit
                       lr_after:float=0.001, # learning rate of the second half
                      ):
     "LR schedule function of the training progress (0..1): `lr` for the first ceil(n_epoch/2) epochs, then `lr_after`."
-    if isinstance(n_epoch, bool) or not isinstance(n_epoch, numbers.Integral) or n_epoch < 1:
-        raise ValueError(f"`n_epoch` must be an integer >= 1, got {n_epoch!r}")
-    for v, n in ((lr, 'lr'), (lr_after, 'lr_after')):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (0 <= v < float('inf')):
-            raise ValueError(f"`{n}` must be a finite number >= 0, got {v!r}")
+    n_epoch, lr, lr_after = check_int(n_epoch, 'n_epoch', lo=1), check_number(lr, 'lr', lo=0), check_number(lr_after, 'lr_after', lo=0)
     first = (n_epoch + 1) // 2
     if first == n_epoch: return SchedNo(lr, lr)
     p = first / n_epoch - 1e-6   # the first batch of epoch `first` starts exactly at `first / n_epoch`

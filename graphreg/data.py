@@ -14,6 +14,7 @@ from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from fastai.torch_core import default_device
 from fastai.losses import CrossEntropyLossFlat
+from .checks import check_int, check_fraction
 from .models import PreActResNet18
 
 # %% auto #0
@@ -31,23 +32,12 @@ def cache_dir(data_dir:str|Path|None=None, # explicit directory; None: `$GRAPHRE
     return Path(data_dir).expanduser()
 
 # %% ../nbs/06_data.ipynb #e9c98c6c
-def _check_pct(v, name:str):
-    "Raise unless `v` is a real number in [0, 1)."
-    if isinstance(v, bool) or not isinstance(v, (int, float)): raise TypeError(f"`{name}` must be a number, got {type(v).__name__}")
-    if not (0 <= v < 1): raise ValueError(f"`{name}` must be in [0, 1), got {v}")
-
-def _check_int(v, name:str, lo:int, none_ok:bool=False):
-    "Raise unless `v` is an int >= `lo` (or None when `none_ok`)."
-    if v is None and none_ok: return
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)): raise TypeError(f"`{name}` must be an int, got {type(v).__name__}")
-    if v < lo: raise ValueError(f"`{name}` must be >= {lo}, got {v}")
-
 def split_indices(n:int, # number of items to split
                   valid_pct:float, # fraction of the items in the validation part, in [0, 1)
                   seed:int=0, # seed of the permutation
                  ) -> tuple[Tensor, Tensor]:
     "Seeded split of `range(n)` into sorted (train, valid) index tensors, `round(valid_pct*n)` in valid."
-    _check_int(n, 'n', 1); _check_pct(valid_pct, 'valid_pct'); _check_int(seed, 'seed', 0)
+    check_int(n, 'n', lo=1); check_fraction(valid_pct, 'valid_pct'); check_int(seed, 'seed', lo=0)
     n_valid = int(round(valid_pct * n))
     if valid_pct > 0 and n_valid == 0: raise ValueError(f"`valid_pct`={valid_pct} leaves no validation item out of {n}")
     if n_valid >= n: raise ValueError(f"`valid_pct`={valid_pct} leaves no training item out of {n}")
@@ -105,7 +95,7 @@ class TensorDL(DataLoader):
     def __init__(self, dataset:TensorImageDataset=None, bs:int=100, shuffle:bool=False, drop_last:bool=False,
                  seed:int|None=None, # seed of the shuffling order (None: fastai's global seeding)
                  **kwargs):
-        _check_int(bs, 'bs', 1); _check_int(seed, 'seed', 0, none_ok=True)
+        check_int(bs, 'bs', lo=1); check_int(seed, 'seed', lo=0, none_ok=True)
         kwargs.pop('num_workers', None)
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, num_workers=0, **kwargs)
         self.seed = seed
@@ -172,13 +162,13 @@ def tensor_dls(x_train:Tensor, # training images (N, C, H, W), float in [0, 1]
                path='.', # `Learner`'s working directory (exports)
               ) -> ImageTensorDataLoaders:
     "fastai `DataLoaders` over in-memory tensors, with a seeded validation split and the training statistics."
-    _check_int(bs, 'bs', 1); _check_pct(valid_pct, 'valid_pct')
+    check_int(bs, 'bs', lo=1); check_fraction(valid_pct, 'valid_pct')
     train, test = TensorImageDataset(x_train, y_train, source='train'), TensorImageDataset(x_test, y_test, source='test')
     if len(train) == 0: raise ValueError("`x_train` is empty")
     if len(test) == 0: raise ValueError("`x_test` is empty")
     if x_train.shape[1:] != x_test.shape[1:]: raise ValueError(f"`x_train` items {tuple(x_train.shape[1:])} and `x_test` items {tuple(x_test.shape[1:])} differ")
     if n_classes is None: n_classes = len(vocab) if vocab is not None else int(max(y_train.max(), y_test.max())) + 1
-    _check_int(n_classes, 'n_classes', 2)
+    check_int(n_classes, 'n_classes', lo=2)
     if vocab is not None and len(vocab) != n_classes: raise ValueError(f"`vocab` has {len(vocab)} names for {n_classes} classes")
     _check_labels(y_train, 'y_train', n_classes); _check_labels(y_test, 'y_test', n_classes)
     tr_idx, va_idx = split_indices(len(train), valid_pct, split_seed)
@@ -237,7 +227,7 @@ def load_fashion_mnist(data_dir:str|Path|None=None, # cache directory (see `cach
 def _subset_first(x:Tensor, y:Tensor, n:int|None, seed:int, name:str):
     "A seeded random subset of `n` items (all when None), in index order."
     if n is None: return x, y
-    _check_int(n, name, 2)
+    check_int(n, name, lo=2)
     if n > len(x): raise ValueError(f"`{name}`={n} exceeds the {len(x)} available items")
     keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n].sort().values
     return x[keep], y[keep]
@@ -253,7 +243,7 @@ def fashion_mnist_dls(bs:int=100, # batch size
                       device=None, # device of the batches (None: `default_device()`)
                      ) -> ImageTensorDataLoaders:
     "Fashion-MNIST (1×28×28, 10 classes) `DataLoaders`: train, seeded valid split (or test), test."
-    _check_int(bs, 'bs', 1); _check_pct(valid_pct, 'valid_pct')
+    check_int(bs, 'bs', lo=1); check_fraction(valid_pct, 'valid_pct')
     xtr, ytr, xte, yte, classes = load_fashion_mnist(data_dir, source_dir)
     xtr, ytr = _subset_first(xtr, ytr, n_train, split_seed, 'n_train')
     xte, yte = _subset_first(xte, yte, n_test, split_seed, 'n_test')
@@ -332,7 +322,7 @@ def cifar10_dls(path:str|Path|None=None, # CIFAR-10 location (see `find_cifar10`
                 device=None, # device of the batches (None: `default_device()`)
                ) -> ImageTensorDataLoaders:
     "CIFAR-10 (3×32×32, 10 classes) `DataLoaders`: train, seeded valid split (or test), test."
-    _check_int(bs, 'bs', 1); _check_pct(valid_pct, 'valid_pct')
+    check_int(bs, 'bs', lo=1); check_fraction(valid_pct, 'valid_pct')
     if download:
         from fastai.data.external import untar_data, URLs
         path = untar_data(URLs.CIFAR)
@@ -351,7 +341,7 @@ def digits_dls(bs:int=64, # batch size
               ) -> ImageTensorDataLoaders:
     "scikit-learn's 8×8 digits (1 channel, 10 classes) as `DataLoaders`: train, seeded valid split (or test), test."
     from sklearn.datasets import load_digits
-    _check_int(bs, 'bs', 1); _check_pct(valid_pct, 'valid_pct'); _check_pct(test_pct, 'test_pct')
+    check_int(bs, 'bs', lo=1); check_fraction(valid_pct, 'valid_pct'); check_fraction(test_pct, 'test_pct')
     if test_pct == 0: raise ValueError("`test_pct` must be > 0 (digits has no official test set)")
     d = load_digits()
     x, y = torch.tensor(d.images, dtype=torch.float32)[:, None] / 16., torch.tensor(d.target, dtype=torch.int64)
@@ -380,7 +370,7 @@ def show_class_grid(ds:TensorImageDataset, # a dataset of this chapter (e.g. `dl
     "Grid of the first `n` images of every class of `ds`, one row per class; returns the figure."
     import matplotlib.pyplot as plt
     if not isinstance(ds, TensorImageDataset): raise TypeError(f"`ds` must be a TensorImageDataset, got {type(ds).__name__}")
-    _check_int(n, 'n', 1)
+    check_int(n, 'n', lo=1)
     classes = ds.y.unique().tolist()
     fig, axs = plt.subplots(len(classes), n, figsize=figsize or (n * 0.9, len(classes) * 0.9), squeeze=False)
     for r, c in enumerate(classes):

@@ -4,62 +4,20 @@
 
 # %% ../nbs/01_graph.ipynb #85c3dbfe
 from __future__ import annotations
-import math, numbers
+import math
 import torch
 from torch import Tensor
+from .checks import check_tensor, check_number, check_square, check_symmetric, check_graph_signals, check_m, check_k
 
 # %% auto #0
 __all__ = ['similarities', 'flatten', 'rescale_rows', 'cosine_similarity', 'median_distance', 'gaussian_similarity', 'similarity',
            'knn_graph', 'laplacian', 'laplacian_power_apply', 'gft']
 
-# %% ../nbs/01_graph.ipynb #f9d37517
-def _check_tensor(x, # the value to check
-                  name:str, # argument name for the error messages
-                  floating:bool=True, # require a floating-point dtype
-                 ) -> Tensor: # `x` itself
-    "Raise unless `x` is a tensor, floating-point if `floating`, with finite values."
-    if not isinstance(x, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(x).__name__}")
-    if floating and not x.is_floating_point():
-        raise TypeError(f"`{name}` must be a floating-point tensor (float32 or float64), got {x.dtype}")
-    if x.is_floating_point() and not bool(torch.isfinite(x.detach()).all()):
-        raise ValueError(f"`{name}` contains non-finite values (nan or inf)")
-    return x
-
-def _check_int(v, # the value to check
-               name:str, # argument name for the error messages
-               lo:int=1, # smallest allowed value
-              ) -> int: # `v` as a Python int
-    "Raise unless `v` is an integer (not a bool) with `v >= lo`; return it as `int`."
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer, got {type(v).__name__}")
-    if v < lo: raise ValueError(f"`{name}` must be >= {lo}, got {v}")
-    return int(v)
-
-def _check_square(a, # the value to check
-                  name:str, # argument name for the error messages
-                 ) -> Tensor: # `a` itself
-    "Raise unless `a` is a finite floating tensor of shape (..., b, b) with b >= 1 and no empty leading dimension."
-    _check_tensor(a, name)
-    if a.ndim < 2 or a.shape[-1] != a.shape[-2] or a.numel() == 0:
-        raise ValueError(f"`{name}` must have shape (..., b, b) with b >= 1 (and be non-empty), got {tuple(a.shape)}")
-    return a
-
-def _check_symmetric(a, # the value to check
-                     name:str, # argument name for the error messages
-                    ) -> Tensor: # `a` itself
-    "Raise unless `a` is square (see `_check_square`) and symmetric up to rounding (1000 eps relative to its largest entry)."
-    _check_square(a, name)
-    with torch.no_grad():
-        err = (a - a.transpose(-1, -2)).abs().amax()
-        tol = 1000 * torch.finfo(a.dtype).eps * a.abs().amax().clamp_min(1.)
-    if err > tol: raise ValueError(f"`{name}` must be symmetric, got max |a - a^T| = {err.item():.3g}")
-    return a
-
 # %% ../nbs/01_graph.ipynb #2310db0f
 def flatten(x:Tensor, # activations of shape (b, ...), at least 2-D, with b >= 1 examples and at least 1 feature
            ) -> Tensor: # shape (b, D), D the product of the other dimensions
     "Flatten a batch of activations to one row per sample."
-    _check_tensor(x, 'x', floating=False)
+    check_tensor(x, 'x')
     if x.ndim < 2: raise ValueError(f"`x` must have shape (b, ...) with at least 2 dimensions, got {tuple(x.shape)}")
     if x.numel() == 0: raise ValueError(f"`x` is empty: it needs at least 1 example and 1 feature, got shape {tuple(x.shape)}")
     return x.reshape(x.shape[0], -1)
@@ -75,7 +33,7 @@ def _pow2_scale(x:Tensor, # values to scale
 def rescale_rows(x:Tensor, # activations (b, ...), flattened to (b, D)
                 ) -> Tensor: # (b, D): each row divided by a power of two, its largest |entry| in [0.5, 1); zero rows stay 0
     "Rows of `x` rescaled by powers of two (no rounding) so that products of rows neither overflow nor underflow."
-    x = flatten(_check_tensor(x, 'x'))
+    x = flatten(check_tensor(x, 'x', floating=True))
     return _pow2_scale(x, torch.frexp(x.detach().abs().amax(1, keepdim=True)).exponent)
 
 # %% ../nbs/01_graph.ipynb #b0ab81bb
@@ -120,7 +78,7 @@ def _median_distance(x:Tensor) -> Tensor|None:
 def median_distance(x:Tensor, # activations (b, ...), flattened to (b, D)
                    ) -> Tensor: # scalar: median nonzero pairwise distance (1 if there is none), no gradient
     "The median heuristic scale of `gaussian_similarity`."
-    x = flatten(_check_tensor(x, 'x'))
+    x = flatten(check_tensor(x, 'x', floating=True))
     e = _scale_exponent(x)   # distances of the rescaled rows, scaled back: exact, no overflow
     d = _median_distance(_pow2_scale(x, e))
     return torch.ones((), dtype=x.dtype, device=x.device) if d is None else _pow2_scale(d, -e)
@@ -129,11 +87,8 @@ def gaussian_similarity(x:Tensor, # activations (b, ...), flattened to (b, D)
                         scale:float|None=None, # kernel width h > 0; None: `median_distance(x)`
                        ) -> Tensor: # (b, b) similarities in [0, 1], ones on the diagonal
     "Gaussian kernel exp(-|x_i - x_j|^2 / (2 scale^2)) between all pairs of samples."
-    x = flatten(_check_tensor(x, 'x'))
-    if scale is not None:
-        if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-            raise TypeError(f"`scale` must be a positive number or None, got {type(scale).__name__}")
-        if not (math.isfinite(scale) and scale > 0): raise ValueError(f"`scale` must be finite and > 0, got {scale}")
+    x = flatten(check_tensor(x, 'x', floating=True))
+    if scale is not None: scale = check_number(scale, 'scale', lo=0, lo_open=True)
     e = _scale_exponent(x)   # x and the width divided by the same power of two: the kernel is unchanged, the squares in range
     x = _pow2_scale(x, e)
     if scale is None: h = _median_distance(x); h2 = 1. if h is None else h * h   # no nonzero distance: M is all ones
@@ -159,8 +114,8 @@ def knn_graph(sim:Tensor, # similarities, shape (..., b, b), symmetric
               k:int|None=None, # neighbours per node (k >= 1); None or k >= b-1: the complete graph
              ) -> Tensor: # adjacency (..., b, b): symmetric, zero diagonal
     "Weighted k-NN graph of eq. 1: keep M[i,j] when j is among the k most similar to i, or i among those of j."
-    _check_symmetric(sim, 'sim')
-    if k is not None: k = _check_int(k, 'k', 1)
+    check_symmetric(sim, 'sim')
+    k = check_k(k)
     b = sim.shape[-1]
     m = (sim + sim.transpose(-1, -2)) / 2
     eye = torch.eye(b, dtype=torch.bool, device=sim.device)
@@ -175,34 +130,18 @@ def knn_graph(sim:Tensor, # similarities, shape (..., b, b), symmetric
 def laplacian(adj:Tensor, # adjacency, shape (..., b, b), symmetric
              ) -> Tensor: # L = D - A, shape (..., b, b)
     "Combinatorial graph Laplacian D - A, with D the diagonal matrix of the degrees A 1."
-    _check_symmetric(adj, 'adj')
+    check_symmetric(adj, 'adj')
     return torch.diag_embed(adj.sum(-1)) - adj
 
 # %% ../nbs/01_graph.ipynb #a380a235
-def _as_signal_matrix(lap:Tensor, # square matrix (..., b, b) the signals live on
-                      signals, # the value to check: (..., b) or (..., b, C)
-                      name:str='signals', # argument name for the error messages
-                     ) -> tuple[Tensor, bool]: # signals as (..., b, C), and whether they were a vector
-    "Check `signals` against `lap` (..., b, b); return it as (..., b, C) and whether it was a vector (..., b)."
-    _check_tensor(signals, name)
-    if signals.dtype != lap.dtype:
-        raise TypeError(f"`{name}` must have the dtype of the Laplacian ({lap.dtype}), got {signals.dtype}")
-    vec = signals.ndim == lap.ndim - 1
-    s = signals.unsqueeze(-1) if vec else signals
-    if s.ndim != lap.ndim or s.shape[:-2] != lap.shape[:-2] or s.shape[-2] != lap.shape[-1]:
-        b = lap.shape[-1]; lead = tuple(lap.shape[:-2])
-        raise ValueError(f"`{name}` must have shape {lead + (b,)} or {lead + (b, 'C')}, got {tuple(signals.shape)}")
-    if s.shape[-1] == 0: raise ValueError(f"`{name}` is empty: it needs at least 1 signal (C >= 1), got shape {tuple(signals.shape)}")
-    return s, vec
-
 def laplacian_power_apply(lap:Tensor, # Laplacian (or any square matrix), shape (..., b, b)
                           signals:Tensor, # shape (..., b) or (..., b, C)
                           m:int=1, # power, m >= 1
                          ) -> Tensor: # L^m S, same shape as `signals`
     "Apply the m-th power of `lap` to `signals` with m matrix products, never forming L^m."
-    _check_square(lap, 'lap')
-    m = _check_int(m, 'm', 1)
-    s, vec = _as_signal_matrix(lap, signals)
+    check_square(lap, 'lap')
+    m = check_m(m)
+    s, vec = check_graph_signals(lap, signals)
     for _ in range(m): s = lap @ s
     return s.squeeze(-1) if vec else s
 
@@ -210,5 +149,5 @@ def laplacian_power_apply(lap:Tensor, # Laplacian (or any square matrix), shape 
 def gft(lap:Tensor, # symmetric Laplacian, shape (..., b, b)
        ) -> tuple[Tensor, Tensor]: # eigenvalues (..., b) ascending, orthonormal eigenvectors F (..., b, b) as columns
     "Graph Fourier basis of `lap`: L = F diag(eigenvalues) F^T; the GFT of s is F^T s."
-    _check_symmetric(lap, 'lap')
+    check_symmetric(lap, 'lap')
     return torch.linalg.eigh(lap)

@@ -8,6 +8,7 @@ import math
 import torch
 from torch import nn, Tensor
 from fastcore.basics import store_attr
+from .checks import check_int
 
 # %% auto #0
 __all__ = ['Normalize', 'ParsevalConv2d', 'PreActBlock', 'PreActResNet18', 'count_parameters', 'relu_modules']
@@ -68,11 +69,6 @@ def _conv(ni:int, nf:int, ks:int, stride:int=1, parseval:bool=False) -> nn.Conv2
     "A bias-free `ks`×`ks` convolution with 'same' padding (Parseval-renormalized if `parseval`)."
     return (ParsevalConv2d if parseval else nn.Conv2d)(ni, nf, ks, stride=stride, padding=ks // 2, bias=False)
 
-def _check_int(v, name:str, lo:int):
-    "Raise unless `v` is an int (not a bool) >= `lo`."
-    if isinstance(v, bool) or not isinstance(v, int): raise TypeError(f"`{name}` must be an int, got {type(v).__name__}")
-    if v < lo: raise ValueError(f"`{name}` must be >= {lo}, got {v}")
-
 class PreActBlock(nn.Module):
     "Pre-activation residual block: BN-ReLU-conv3x3, BN-ReLU-conv3x3, plus an identity or 1x1-conv shortcut."
     def __init__(self,
@@ -82,7 +78,7 @@ class PreActBlock(nn.Module):
                  parseval:bool=False, # Parseval convs and 0.5/0.5 residual sum
                 ):
         super().__init__()
-        _check_int(ni, 'ni', 1); _check_int(nf, 'nf', 1); _check_int(stride, 'stride', 1)
+        ni, nf, stride = check_int(ni, 'ni', lo=1), check_int(nf, 'nf', lo=1), check_int(stride, 'stride', lo=1)
         self.parseval = parseval
         self.bn1, self.relu1 = nn.BatchNorm2d(ni), nn.ReLU()
         self.conv1 = _conv(ni, nf, 3, stride, parseval)
@@ -108,7 +104,8 @@ class PreActResNet18(nn.Module):
                  parseval:bool=False, # Parseval variant: renormalized convs and 0.5/0.5 residual sums
                 ):
         super().__init__()
-        _check_int(n_classes, 'n_classes', 2); _check_int(in_channels, 'in_channels', 1); _check_int(width, 'width', 1)
+        n_classes, in_channels = check_int(n_classes, 'n_classes', lo=2), check_int(in_channels, 'in_channels', lo=1)
+        width = check_int(width, 'width', lo=1)
         store_attr('n_classes,in_channels,width,parseval')
         self.normalize = Normalize(_channel_stats(mean, in_channels, 'mean', 0.), _channel_stats(std, in_channels, 'std', 1.))
         self.conv1 = _conv(in_channels, width, 3, 1, parseval)   # no BN-ReLU before the first conv

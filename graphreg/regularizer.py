@@ -4,15 +4,16 @@
 
 # %% ../nbs/03_regularizer.ipynb #4274ee0a
 from __future__ import annotations
-import contextlib, numbers, warnings
+import contextlib, warnings
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
+from .checks import check_tensor, check_number, check_choice, check_m, check_k
 from .graph import similarity as similarity_matrix, similarities, knn_graph, laplacian, rescale_rows
 from .smoothness import smoothness, label_signals
 
 # %% auto #0
-__all__ = ['dense_label_smoothness', 'onehot_csr', 'CompleteCosineSmoothness', 'DeferredCompleteCosineSmoothness',
+__all__ = ['METHODS', 'dense_label_smoothness', 'onehot_csr', 'CompleteCosineSmoothness', 'DeferredCompleteCosineSmoothness',
            'deferred_lowrank_smoothness', 'lowrank_label_smoothness', 'batched_lowrank_factors',
            'DeferredBatchedCosineSmoothness', 'deferred_batched_smoothness', 'pick_method', 'layer_label_smoothness',
            'smoothness_gaps', 'penalty_weight', 'laplacian_penalty']
@@ -30,33 +31,10 @@ def _check_acts(acts, name:str='acts') -> Tensor:
 
 def _check_signals(signals, b:int, name:str='signals') -> Tensor:
     "Raise unless `signals` is a finite floating (b, C) tensor."
-    if not isinstance(signals, Tensor): raise TypeError(f"`{name}` must be a torch.Tensor, got {type(signals).__name__}")
-    if not signals.is_floating_point(): raise TypeError(f"`{name}` must be a floating-point tensor, got {signals.dtype}")
+    check_tensor(signals, name, floating=True)
     if signals.ndim != 2 or signals.shape[0] != b or signals.shape[1] < 1:
         raise ValueError(f"`{name}` must have shape ({b}, C) (one row per example of the batch), got {tuple(signals.shape)}")
-    if not bool(torch.isfinite(signals).all()): raise ValueError(f"`{name}` contains non-finite values (nan or inf)")
     return signals
-
-def _check_m(m) -> int:
-    "Raise unless `m` is an integer >= 1."
-    if isinstance(m, bool) or not isinstance(m, numbers.Integral): raise TypeError(f"`m` must be an integer, got {type(m).__name__}")
-    if m < 1: raise ValueError(f"`m` (the power of the Laplacian) must be >= 1, got {m}")
-    return int(m)
-
-def _check_k(k, b:int|None=None) -> int|None:
-    "Raise unless `k` is None or an integer in [1, b)."
-    if k is None: return None
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral): raise TypeError(f"`k` must be an integer or None, got {type(k).__name__}")
-    if k < 1: raise ValueError(f"`k` must be >= 1 (or None for the complete graph), got {k}")
-    if b is not None and k >= b:
-        raise ValueError(f"`k` must be smaller than the batch size: got k={k} for a batch of {b} examples "
-                         f"(k={b-1} or k=None is the complete graph)")
-    return int(k)
-
-def _check_similarity(similarity:str) -> str:
-    "Raise unless `similarity` names a similarity of `graphreg.graph`."
-    if similarity not in similarities: raise ValueError(f"`similarity` must be one of {sorted(similarities)}, got {similarity!r}")
-    return similarity
 
 def _compute_dtype(x:Tensor) -> torch.dtype:
     "float32 for half-precision activations, else their own dtype."
@@ -76,8 +54,8 @@ def dense_label_smoothness(acts:Tensor, # activations of one layer, (b, ...)
                           ) -> Tensor: # scalar trace(S^T L^m S), differentiable in `acts`
     "Summed smoothness of `signals` on the k-NN similarity graph of `acts`, through the b×b Laplacian."
     x = _check_acts(acts); b = len(x)
-    s, m, k = _check_signals(signals, b), _check_m(m), _check_k(k, b)
-    _check_similarity(similarity)
+    s, m, k = _check_signals(signals, b), check_m(m), check_k(k, b)
+    check_choice(similarity, 'similarity', similarities)
     if not bool(torch.isfinite(x.detach()).all()): raise ValueError("`acts` contains non-finite values (nan or inf)")
     with _no_autocast(x):
         x = x.to(_compute_dtype(x))
@@ -238,7 +216,7 @@ def lowrank_label_smoothness(acts:Tensor, # activations of one layer, (b, ...)
                              m:int=2, # power of the Laplacian, >= 1
                             ) -> Tensor: # scalar trace(S^T L^m S), differentiable in `acts`
     "Summed smoothness of `signals` on the complete cosine graph of `acts`, exactly, without any b×b matrix."
-    x = _check_acts(acts); s, m = _check_signals(signals, len(x)), _check_m(m)
+    x = _check_acts(acts); s, m = _check_signals(signals, len(x)), check_m(m)
     with _no_autocast(x):
         x = x.to(_compute_dtype(x))
         s = s.to(x.dtype).detach()
@@ -259,7 +237,7 @@ def batched_lowrank_factors(x:Tensor, # activations of L layers of equal size, s
     if x.ndim != 3 or x.shape[1] < 2 or x.numel() == 0: raise ValueError(f"`x` must have shape (L, b, D) with b >= 2, got {tuple(x.shape)}")
     if not bool(torch.isfinite(x).all()): raise ValueError("`x` contains non-finite values (nan or inf)")
     with torch.no_grad(): zero = x.abs().amax(-1, keepdim=True) == 0
-    val, factors = _batched_factors(x, _check_signals(s, x.shape[1], 's'), _check_m(m), zero)
+    val, factors = _batched_factors(x, _check_signals(s, x.shape[1], 's'), check_m(m), zero)
     if not bool(torch.isfinite(val).all()):
         raise ValueError(f"`x` has rows whose norms are outside [2^-40, 2^40]: rescale them (e.g. `graphreg.graph.rescale_rows`; "
                          f"the cosine graph does not depend on the scale of a row)")
@@ -317,7 +295,7 @@ def deferred_batched_smoothness(acts:list, # activations of L layers with equal 
     return val, boxes
 
 # %% ../nbs/03_regularizer.ipynb #e63aaa8c
-_methods = ('auto', 'dense', 'lowrank')
+METHODS = ('auto', 'dense', 'lowrank')   # the implementations `pick_method` chooses from
 
 def pick_method(b:int, # batch size
                 k:int|None=None, # k of the k-NN graph (None: complete)
@@ -325,8 +303,8 @@ def pick_method(b:int, # batch size
                 method:str='auto', # 'auto', 'dense' or 'lowrank'
                ) -> str: # 'dense' or 'lowrank'
     "The implementation `layer_label_smoothness` uses for these settings."
-    if method not in _methods: raise ValueError(f"`method` must be one of {_methods}, got {method!r}")
-    k = _check_k(k, b); _check_similarity(similarity)
+    check_choice(method, 'method', METHODS)
+    k = check_k(k, b); check_choice(similarity, 'similarity', similarities)
     exact = similarity == 'cosine' and (k is None or k >= b - 1)
     if method == 'lowrank' and not exact:
         raise ValueError(f"`method`='lowrank' is exact only for the complete cosine graph, got similarity={similarity!r}, k={k} (b={b})")
@@ -358,9 +336,7 @@ def penalty_weight(gamma:float, # the paper's gamma >= 0
                    m:int=2, # power of the Laplacian
                   ) -> float: # gamma ** m
     "Eq. 9's weight γ^m of Δ in the loss."
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real): raise TypeError(f"`gamma` must be a number, got {type(gamma).__name__}")
-    if not (gamma >= 0 and gamma < float('inf')): raise ValueError(f"`gamma` must be finite and >= 0, got {gamma}")
-    return float(gamma) ** _check_m(m)
+    return check_number(gamma, 'gamma', lo=0) ** check_m(m)
 
 # %% ../nbs/03_regularizer.ipynb #864111b2
 def _redo_rescaled(per:Tensor, parts:list|None, xs:list, s:Tensor, m:int, boxes:list|None) -> Tensor:
@@ -395,7 +371,7 @@ def laplacian_penalty(activations, # activations of the d >= 2 hooked layers in 
     if any(len(x) != b for x in xs): raise ValueError(f"`activations` must share the batch size, got {[len(x) for x in xs]}")
     if not isinstance(y, Tensor) or y.ndim != 1 or len(y) != b:
         raise ValueError(f"`y` must be a tensor of {b} labels (one per example), got {tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__}")
-    meth, m = pick_method(b, k, similarity, method), _check_m(m)
+    meth, m = pick_method(b, k, similarity, method), check_m(m)
     if batch_layers is not None and not isinstance(batch_layers, bool):
         raise TypeError(f"`batch_layers` must be True, False or None, got {type(batch_layers).__name__}")
     if batch_layers is None: batch_layers = xs[0].device.type == 'cuda'

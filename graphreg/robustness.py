@@ -10,6 +10,7 @@ import numpy as np, pandas as pd, torch
 from torch import nn, Tensor
 import foolbox as fb
 from fastprogress.fastprogress import progress_bar
+from .checks import check_int, check_number, check_finite, check_fraction, check_choice, check_bits
 
 # %% auto #0
 __all__ = ['COLUMNS', 'NORMS', 'AUTOATTACK_VERSIONS', 'SEVERITY_ARG', 'DEFAULT_GRIDS', 'SUITE', 'PAPER_TESTS', 'GRID_FAMILY',
@@ -45,18 +46,6 @@ def eval_mode(model:nn.Module # the model
     finally:
         for m, t in states: m.training = t
 
-def _check_int(v, name, lo=1):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"`{name}` must be an int, got {type(v).__name__}")
-    if v < lo: raise ValueError(f"`{name}` must be >= {lo}, got {v}")
-    return int(v)
-
-def _check_finite(v, name):
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise TypeError(f"`{name}` must be a real number, got {type(v).__name__}")
-    if not math.isfinite(v): raise ValueError(f"`{name}` must be finite, got {v}")
-    return float(v)
-
 def _grid(v, name, check) -> list:
     "`v` as a list of severities (a scalar gives a one-point grid), each validated by `check`"
     vals = list(v) if isinstance(v, (Sequence, np.ndarray, Tensor)) and not isinstance(v, str) else [v]
@@ -81,8 +70,8 @@ def collect_batches(dl, n:int|None=None, # a DataLoader (fastai or torch) or an 
                     device=None # where to put the batches (default: where they are)
                    ) -> list[tuple[Tensor, Tensor]]:
     "The `(x, y)` batches of `dl` (its first `n` images), validated and moved to `device`"
-    if n is not None: n = _check_int(n, 'n')
-    bs = _check_int(bs, 'bs')
+    if n is not None: n = check_int(n, 'n', lo=1)
+    bs = check_int(bs, 'bs', lo=1)
     if isinstance(dl, (tuple, list)) and len(dl) == 2 and all(isinstance(t, Tensor) for t in dl):
         xs, ys = dl
         if len(xs) != len(ys): raise ValueError(f"`dl` holds {len(xs)} images but {len(ys)} labels")
@@ -214,7 +203,7 @@ def noise_at_snr(x:Tensor, # clean images, (b, ...)
                  generator:torch.Generator|None=None # RNG for the Gaussian direction
                 ) -> Tensor:
     "`x` plus `direction` scaled per image to SNR `snr` dB, clipped to `bounds`"
-    snr = _check_finite(snr, 'snr')
+    snr = check_finite(snr, 'snr')
     d = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) if direction is None else direction
     if d.shape != x.shape: raise ValueError(f"`direction` has shape {tuple(d.shape)}, `x` has {tuple(x.shape)}")
     shape = (-1,) + (1,) * (x.ndim - 1)
@@ -238,8 +227,8 @@ def gaussian_noise_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                             silent:bool=False # no progress bar
                            ) -> pd.DataFrame:
     "Accuracy under isotropic Gaussian noise at a per-image SNR, clipped to [0, 1], averaged over `n_draws` draws"
-    snrs = _grid(snr, 'snr', _check_finite)
-    n_draws, seed = _check_int(n_draws, 'n_draws'), _check_int(seed, 'seed', 0)
+    snrs = _grid(snr, 'snr', check_finite)
+    n_draws, seed = check_int(n_draws, 'n_draws', lo=1), check_int(seed, 'seed', lo=0)
     m, batches, _ = prepare(model, dl, n, bs)
     dev = model_device(m)
     gens = [torch.Generator(dev).manual_seed(seed) for _ in snrs]
@@ -325,7 +314,7 @@ def fgsm_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                   silent:bool=False # no progress bar
                  ) -> pd.DataFrame:
     "Accuracy under an FGSM step scaled per image to a target SNR, before (pixel) or after (normalized) the normalization, with the step's realized L∞ size in pixels"
-    snrs = _grid(snr, 'snr', _check_finite)
+    snrs = _grid(snr, 'snr', check_finite)
     if space not in ('pixel', 'normalized'): raise ValueError(f"`space` must be 'pixel' or 'normalized', got {space!r}")
     m, batches, _ = prepare(model, dl, n, bs)
     if space == 'normalized':
@@ -398,8 +387,8 @@ def deepfool_distance(model, # a trained `nn.Module` or a fastai `Learner`
                       silent:bool=False # no progress bar
                      ):
     "L2 distance DeepFool (foolbox) needs to fool the model, over the correctly classified images of the subset"
-    steps = _check_int(steps, 'steps'); candidates = _check_int(candidates, 'candidates', 2)
-    overshoot = _check_finite(overshoot, 'overshoot')
+    steps = check_int(steps, 'steps', lo=1); candidates = check_int(candidates, 'candidates', lo=2)
+    overshoot = check_finite(overshoot, 'overshoot')
     if overshoot < 0: raise ValueError(f"`overshoot` must be >= 0, got {overshoot}")
     m, batches, n_classes = prepare(model, dl, n, bs)
     xs, ys, advs, succ, total = [], [], [], [], 0
@@ -437,16 +426,11 @@ def seeded(seed:int, # the seed
         torch.manual_seed(seed)
         yield
 
-def _check_eps(v, name):
-    v = _check_finite(v, name)
-    if v < 0: raise ValueError(f"`{name}` must be >= 0, got {v}")
-    return v
+def _check_eps(v, name): return check_number(v, name, lo=0)
 
 NORMS = {'Linf': 'linf', 'L2': 'l2'}   # the norms of the L∞/L2 attacks → the suffix of their test names
 
-def _check_norm(norm):
-    if not isinstance(norm, str) or norm not in NORMS: raise ValueError(f"`norm` must be one of {list(NORMS)}, got {norm!r}")
-    return norm
+def _check_norm(norm): return check_choice(norm, 'norm', NORMS)
 
 def pgd_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                  dl, # test DataLoader or `(x, y)` tensors
@@ -466,8 +450,8 @@ def pgd_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
     epss = _grid(eps, 'eps', _check_eps)
     if abs_stepsize is None and rel_stepsize is None: raise ValueError("`rel_stepsize` and `abs_stepsize` cannot both be None")
     for v, name in ((rel_stepsize, 'rel_stepsize'), (abs_stepsize, 'abs_stepsize')):
-        if v is not None and not _check_finite(v, name) > 0: raise ValueError(f"`{name}` must be > 0, got {v}")
-    steps, seed, restarts = _check_int(steps, 'steps'), _check_int(seed, 'seed', 0), _check_int(restarts, 'restarts')
+        if v is not None: check_number(v, name, lo=0, lo_open=True)
+    steps, seed, restarts = check_int(steps, 'steps', lo=1), check_int(seed, 'seed', lo=0), check_int(restarts, 'restarts', lo=1)
     norm = _check_norm(norm)
     if restarts > 1 and not random_start: raise ValueError("`restarts` > 1 needs `random_start=True` (the runs would all be the same)")
     Attack = fb.attacks.LinfPGD if norm == 'Linf' else fb.attacks.L2PGD
@@ -565,7 +549,7 @@ def autoattack_accuracy(model, # a trained `nn.Module` (logits out, [0,1] images
     norm = _check_norm(norm)
     if not isinstance(version, str) or version not in AUTOATTACK_VERSIONS:
         raise ValueError(f"`version` must be one of {list(AUTOATTACK_VERSIONS)}, got {version!r}")
-    steps, n_queries, seed = _check_int(steps, 'steps'), _check_int(n_queries, 'n_queries'), _check_int(seed, 'seed', 0)
+    steps, n_queries, seed = check_int(steps, 'steps', lo=1), check_int(n_queries, 'n_queries', lo=1), check_int(seed, 'seed', lo=0)
     _torchattacks()
     m, batches, n_classes = prepare(model, dl, n, bs)
     if n_classes < 4: raise ValueError(f"`model` has {n_classes} classes: APGD-T's DLR loss needs at least 4")
@@ -590,7 +574,7 @@ def square_accuracy(model, # a trained `nn.Module` (logits out, [0,1] images in)
     "Robust accuracy under the gradient-free Square attack (torchattacks) of radius `eps`"
     epss = _grid(eps, 'eps', _check_eps)
     norm = _check_norm(norm)
-    n_queries, seed = _check_int(n_queries, 'n_queries'), _check_int(seed, 'seed', 0)
+    n_queries, seed = check_int(n_queries, 'n_queries', lo=1), check_int(seed, 'seed', lo=0)
     _torchattacks()
     m, batches, n_classes = prepare(model, dl, n, bs)
     robust, total = _ensemble_accuracy(m, batches, epss, ('square',), norm, n_classes, 1, n_queries, seed, silent)
@@ -600,11 +584,6 @@ def square_accuracy(model, # a trained `nn.Module` (logits out, [0,1] images in)
                        for i, e in enumerate(epss)])
 
 # %% ../nbs/07_robustness.ipynb #1b8052e6
-def _check_p(p, name):
-    p = _check_finite(p, name)
-    if not 0 <= p < 1: raise ValueError(f"`{name}` must be in [0, 1), got {p}")
-    return p
-
 def model_blocks(model:nn.Module, # the model
                  blocks=None # modules to hook (default: `model.blocks`)
                 ) -> list[nn.Module]:
@@ -654,9 +633,9 @@ def dropout_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                      silent:bool=False # no progress bar
                     ) -> pd.DataFrame:
     "Accuracy with test-time (inverted) dropout of probability `p` after every residual block, over `n_runs` runs"
-    ps = _grid(p, 'p', _check_p)
+    ps = _grid(p, 'p', check_fraction)
     real = [_dropout_levels(pp)[1] for pp in ps]
-    n_runs, seed = _check_int(n_runs, 'n_runs'), _check_int(seed, 'seed', 0)
+    n_runs, seed = check_int(n_runs, 'n_runs', lo=1), check_int(seed, 'seed', lo=0)
     m, batches, _ = prepare(model, dl, n, bs)
     blks = model_blocks(m, blocks)
     dev = model_device(m)
@@ -678,13 +657,11 @@ def dropout_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
     return rows_frame(rows)
 
 # %% ../nbs/07_robustness.ipynb #7f7fb66f
-def _check_bits(v, name): return _check_int(v, name, 2)
-
 def quantize_tensor(w:Tensor, # a weight tensor
                     n_bits:int=5 # bits per weight, sign included
                    ) -> Tensor:
     "`w` on the n-bit fixed-point grid whose power-of-two range is set by max |w|"
-    n_bits = _check_bits(n_bits, 'n_bits')
+    n_bits = check_bits(n_bits, 'n_bits')
     wmax = w.abs().max().item()
     if wmax == 0: return w.clone()
     step = 2.0 ** (math.ceil(math.log2(wmax)) - (n_bits - 1))
@@ -695,7 +672,7 @@ def quantize_weights(model, # an `nn.Module` or a fastai `Learner` (left untouch
                      n_bits:int=5 # bits per weight, sign included
                     ) -> nn.Module:
     "A copy of `model` whose convolution and linear kernels (every `weight` with ≥ 2 dims) are quantized per layer"
-    n_bits = _check_bits(n_bits, 'n_bits')
+    n_bits = check_bits(n_bits, 'n_bits')
     q = copy.deepcopy(get_model(model))
     with torch.no_grad():
         for name, prm in q.named_parameters():
@@ -711,7 +688,7 @@ def quantized_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                        silent:bool=False # no progress bar
                       ) -> pd.DataFrame:
     "Accuracy of a copy of `model` with its weights quantized to `n_bits` bits per layer"
-    bits = _grid(n_bits, 'n_bits', _check_bits)
+    bits = _grid(n_bits, 'n_bits', check_bits)
     m, batches, _ = prepare(model, dl, n, bs)
     qs = [quantize_weights(m, b) for b in bits]
     correct = torch.zeros(len(bits), dtype=torch.long, device=model_device(m)); total = 0

@@ -4,10 +4,10 @@
 
 # %% ../nbs/02_smoothness.ipynb #91018766
 from __future__ import annotations
-import numbers
 import torch
 from torch import Tensor
-from .graph import _check_tensor, _check_int, _check_symmetric, _as_signal_matrix, laplacian_power_apply, gft
+from .checks import check_tensor, check_int, check_fraction, check_symmetric, check_graph_signals, check_m
+from .graph import laplacian_power_apply, gft
 
 # %% auto #0
 __all__ = ['label_signals', 'smoothness', 'label_smoothness', 'pairwise_smoothness', 'spectral_smoothness', 'bandwidth_estimate',
@@ -19,11 +19,9 @@ def label_signals(y:Tensor, # integer labels, shape (b,), values in [0, n_classe
                   dtype:torch.dtype|None=None, # floating dtype of the result; None: torch's default dtype
                  ) -> Tensor: # one-hot matrix S of shape (b, C); column c is the indicator of class c
     "The label signals of a batch: one indicator signal per class."
-    _check_tensor(y, 'y', floating=False)
-    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
-        raise TypeError(f"`y` must be an integer tensor, got {y.dtype}")
+    check_tensor(y, 'y', floating=False)
     if y.ndim != 1: raise ValueError(f"`y` must have shape (b,), got {tuple(y.shape)}")
-    n_classes = _check_int(n_classes, 'n_classes', 1)
+    n_classes = check_int(n_classes, 'n_classes', lo=1)
     if len(y) and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"`y` must hold labels in [0, {n_classes}), got values in [{y.min().item()}, {y.max().item()}]")
     dtype = torch.get_default_dtype() if dtype is None else dtype
@@ -36,9 +34,9 @@ def smoothness(lap:Tensor, # symmetric Laplacian, shape (..., b, b)
                m:int=1, # power of the Laplacian, m >= 1
               ) -> Tensor: # sigma_m per signal: shape (...) for a vector, (..., C) for a matrix
     "Smoothness s^T L^m s of each signal, with ceil(m/2) products by `lap`."
-    _check_symmetric(lap, 'lap')
-    m = _check_int(m, 'm', 1)
-    s, vec = _as_signal_matrix(lap, signals)
+    check_symmetric(lap, 'lap')
+    m = check_m(m)
+    s, vec = check_graph_signals(lap, signals)
     t = laplacian_power_apply(lap, s, m // 2) if m >= 2 else s
     r = (t * t).sum(-2) if m % 2 == 0 else (t * (lap @ t)).sum(-2)
     return r.squeeze(-1) if vec else r
@@ -49,7 +47,7 @@ def label_smoothness(lap:Tensor, # symmetric Laplacian, shape (..., b, b)
                      m:int=1, # power of the Laplacian, m >= 1
                     ) -> Tensor: # sum over classes of sigma_m(s_c) = trace(S^T L^m S), shape (...)
     "Smoothness of the label signals summed over the classes; one value per Laplacian of a batch of them."
-    _check_symmetric(lap, 'lap')
+    check_symmetric(lap, 'lap')
     s = label_signals(y, n_classes, dtype=lap.dtype).to(lap.device)
     if len(s) != lap.shape[-1]:
         raise ValueError(f"`y` must hold one label per node ({lap.shape[-1]}), got {len(s)}")
@@ -60,8 +58,8 @@ def pairwise_smoothness(adj:Tensor, # symmetric adjacency, shape (..., b, b)
                         signals:Tensor, # one signal (..., b) or C signals (..., b, C), dtype of `adj`
                        ) -> Tensor: # 1/2 sum_ij A_ij (s_i - s_j)^2 per signal: shape (...) or (..., C)
     "Smoothness as half the weighted sum of squared differences over all ordered pairs (the m = 1 pairwise form)."
-    _check_symmetric(adj, 'adj')
-    s, vec = _as_signal_matrix(adj, signals)
+    check_symmetric(adj, 'adj')
+    s, vec = check_graph_signals(adj, signals)
     d = s[..., :, None, :] - s[..., None, :, :]
     r = 0.5 * (adj[..., None] * d * d).sum((-3, -2))
     return r.squeeze(-1) if vec else r
@@ -71,9 +69,9 @@ def spectral_smoothness(lap:Tensor, # symmetric Laplacian, shape (..., b, b)
                         m:int=1, # power of the Laplacian, m >= 1
                        ) -> Tensor: # sum_i lambda_i^m shat_i^2 per signal: shape (...) or (..., C)
     "Smoothness from the graph Fourier transform: the frequency-weighted energy of each signal."
-    _check_symmetric(lap, 'lap')
-    m = _check_int(m, 'm', 1)
-    s, vec = _as_signal_matrix(lap, signals)
+    check_symmetric(lap, 'lap')
+    m = check_m(m)
+    s, vec = check_graph_signals(lap, signals)
     lam, f = gft(lap)
     shat = f.transpose(-1, -2) @ s
     r = (lam[..., :, None] ** m * shat * shat).sum(-2)
@@ -93,9 +91,9 @@ def bandwidth_estimate(lap:Tensor, # symmetric PSD Laplacian, shape (..., b, b)
                        m:int, # power, m >= 1: the estimate improves as m grows
                       ) -> Tensor: # BW_m per signal: shape (...) or (..., C)
     "Bandwidth estimate of eq. 6, (s^T L^m s / s^T s)^(1/m), from products by `lap` only."
-    _check_symmetric(lap, 'lap')
-    m = _check_int(m, 'm', 1)
-    s, vec = _as_signal_matrix(lap, signal, 'signal')
+    check_symmetric(lap, 'lap')
+    m = check_m(m)
+    s, vec = check_graph_signals(lap, signal, 'signal')
     e = _signal_energy(s, 'signal')
     c = lap.abs().sum(-1).amax(-1).detach().clamp_min(torch.finfo(lap.dtype).tiny)[..., None]   # >= lambda_max
     r = c * (smoothness(lap / c[..., None], s, m).clamp_min(0) / e) ** (1 / m)
@@ -106,10 +104,9 @@ def true_bandwidth(lap:Tensor, # symmetric Laplacian, shape (..., b, b)
                    tol:float=1e-8, # a GFT coefficient counts when |shat_i| > tol * ||s||_2
                   ) -> Tensor: # the eigenvalue of the highest nonzero GFT coefficient, per signal
     "Bandwidth of each signal from its graph Fourier transform, with an explicit relative tolerance."
-    _check_symmetric(lap, 'lap')
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real): raise TypeError(f"`tol` must be a number, got {type(tol).__name__}")
-    if not (0 <= tol < 1): raise ValueError(f"`tol` must be in [0, 1), got {tol}")
-    s, vec = _as_signal_matrix(lap, signal, 'signal')
+    check_symmetric(lap, 'lap')
+    tol = check_fraction(tol, 'tol')
+    s, vec = check_graph_signals(lap, signal, 'signal')
     with torch.no_grad():
         e = _signal_energy(s, 'signal')
         lam, f = gft(lap)
