@@ -201,6 +201,7 @@ def config_from_dict(d:dict, # the parsed TOML
     name = d.get('name', name)
     if not isinstance(name, str) or not re.fullmatch(r'[A-Za-z0-9_.\-]+', name or ''):
         _err('name', f"must be a non-empty string of letters, digits, '_', '-', '.', got {name!r}")
+    if 'data' in d and not isinstance(d['data'], dict): _err('data', f"must be a table ([data] with dataset = ...), got {d['data']!r}")
     if 'data' not in d or 'dataset' not in (d['data'] or {}): _err('data.dataset', f"missing (one of {', '.join(DATASETS)})")
     dd = d['data']; _known(dd, DataConfig.__dataclass_fields__, 'data')
     if dd['dataset'] not in DATASETS: _err('data.dataset', f"unknown dataset {dd['dataset']!r} (known: {', '.join(DATASETS)})")
@@ -230,7 +231,11 @@ def config_from_dict(d:dict, # the parsed TOML
     if len(set(seeds)) != len(seeds): _err('seeds', f"repeated seeds in {seeds!r}")
     run_dir = d.get('run_dir')
     if run_dir is not None and (not isinstance(run_dir, str) or not run_dir): _err('run_dir', f"must be a path string, got {run_dir!r}")
-    return ExperimentConfig(name=name, data=data, train=tr, eval=ev, variants=_check_variants(d.get('variants')),
+    variants = _check_variants(d.get('variants'))
+    for v, ps in variants.items():   # a k-NN graph needs k < the batch: found now, not at the third job
+        for k in ps.get('k', []):
+            if k != 'complete' and k >= tr.bs: _err(f"variants.{v}.k", f"must be smaller than the batch size train.bs = {tr.bs}, got {k}")
+    return ExperimentConfig(name=name, data=data, train=tr, eval=ev, variants=variants,
                             seeds=list(seeds), tests=check_tests(d.get('tests')), width=width, run_dir=run_dir)
 
 def load_config(path, # a TOML experiment config
@@ -240,6 +245,7 @@ def load_config(path, # a TOML experiment config
     if not path.is_file(): raise FileNotFoundError(f"config file not found: {path}")
     try: d = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e: raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except UnicodeDecodeError: raise ConfigError(f"{path}: not a text file (a TOML config is UTF-8 text)") from None
     return config_from_dict(d, name=path.stem)
 
 # %% ../nbs/08a_config.ipynb #785dea22

@@ -125,7 +125,8 @@ def prepare_run_dir(cfg:ExperimentConfig, # a resolved config
                    ) -> Path:
     "Create the run directory, refuse one whose trained models came from another config, write config.toml and versions.json."
     rd, cfg = resolve_run_dir(cfg, run_dir), copy.deepcopy(cfg)
-    (rd/'jobs').mkdir(parents=True, exist_ok=True)
+    try: (rd/'jobs').mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as e: raise ConfigError(f"run_dir {rd}: cannot be created ({e.strerror}: {e.filename})") from None
     with _locked(rd):
         old = rd/'config.toml'
         if old.exists():
