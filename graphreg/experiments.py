@@ -11,3 +11,5 @@ from .rundir import *
 from .job import *
 from .sweep import *
 from .report import *
+from . import config as _config, rundir as _rundir, job as _job, sweep as _sweep, report as _report
+__all__ = [*_config.__all__, *_rundir.__all__, *_job.__all__, *_sweep.__all__, *_report.__all__]   # `import *` gives all of them
