@@ -51,9 +51,8 @@ def worker_device(device:str, # the configured device: 'auto', 'cpu', 'cuda', 'c
 
 def _stop_workers(procs, grace:float=10.0):
     "Give workers `grace` seconds to stop on their own (a terminal's Ctrl-C reaches them too), then SIGINT, then SIGKILL."
-    import time as _t
-    end = _t.time() + grace
-    while _t.time() < end and any(p.poll() is None for p in procs): _t.sleep(0.1)
+    end = time.time() + grace
+    while time.time() < end and any(p.poll() is None for p in procs): time.sleep(0.1)
     for p in procs:
         if p.poll() is None: p.send_signal(signal.SIGINT)
     for p in procs:
