@@ -44,7 +44,7 @@ def main():
         with torch.inference_mode():
             for i in range(0, len(x), a.bs): model(x[i:i + a.bs])
         return len(x)
-    noise = lambda: (gaussian_noise_accuracy(model, (x, y), snr=20., n_draws=a.draws, bs=a.bs, silent=True), len(x) * a.draws)[1]
+    noise = lambda: (gaussian_noise_accuracy(model, (x, y), snr_db=20., n_draws=a.draws, bs=a.bs, silent=True), len(x) * a.draws)[1]
     drop = lambda: (dropout_accuracy(model, (x, y), p=0.25, n_runs=a.draws, bs=a.bs, silent=True), len(x) * a.draws)[1]
     fns = dict(forward=forward, noise=noise, dropout=drop)
     rates = {k: [] for k in fns}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math, copy, re, json, tomllib
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
+from .checks import check_int, check_number
 
 # %% auto #0
 __all__ = ['DATASETS', 'PRECISIONS', 'VARIANT_PARAMS', 'PARAM_DEFAULTS', 'TESTS', 'TEST_DEFAULTS', 'PARAM_CHECKS', 'ConfigError',
@@ -26,13 +27,9 @@ PARAM_DEFAULTS = dict(beta=0.01, gamma=0.01, m=2, k='complete')
 def _err(key, msg): raise ConfigError(f"config `{key}`: {msg}")
 
 def _num(v, key, lo=None, hi=None, lo_open=False, hi_open=False, integer=False):
-    "Check that `v` is a number (an int if `integer`) within the given bounds and return it."
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and not isinstance(v, int)):
-        _err(key, f"must be {'an integer' if integer else 'a number'}, got {v!r}")
-    if not math.isfinite(v): _err(key, f"must be finite, got {v!r}")
-    if lo is not None and (v < lo or (lo_open and v == lo)): _err(key, f"must be {'>' if lo_open else '>='} {lo}, got {v!r}")
-    if hi is not None and (v > hi or (hi_open and v == hi)): _err(key, f"must be {'<' if hi_open else '<='} {hi}, got {v!r}")
-    return v
+    "`v` checked by `check_int` (if `integer`) or `check_number`, a failure raised as a `ConfigError` naming `key`."
+    try: return check_int(v, key, lo, hi) if integer else check_number(v, key, lo, hi, lo_open, hi_open)
+    except (TypeError, ValueError) as e: raise ConfigError(f"config {e}") from None
 
 def _known(d, allowed, where):
     "Raise on any key of `d` not in `allowed`."
@@ -47,15 +44,14 @@ class TestSpec:
     fn:str # the function in `graphreg.robustness`
     defaults:dict # config parameter -> default (`n`: images; 0 = `eval.n`)
     fixed:dict = field(default_factory=dict) # keyword arguments set by the test's name (e.g. FGSM's space)
-    args:dict = field(default_factory=dict) # config parameter -> the function's argument, where they differ
     seeded:bool = False # the function takes a `seed`
 
 # One name per test: the config key, the `test` column of the result rows and the report's label.
 TESTS = {
     'clean': TestSpec('clean_accuracy', dict(n=0)),
-    'gaussian_noise': TestSpec('gaussian_noise_accuracy', dict(snr_db=[20.0, 15.0], n_draws=40, n=0), args=dict(snr_db='snr'), seeded=True),
-    'fgsm_pixel': TestSpec('fgsm_accuracy', dict(snr_db=[33.0], n=0), fixed=dict(space='pixel'), args=dict(snr_db='snr')),
-    'fgsm_normalized': TestSpec('fgsm_accuracy', dict(snr_db=[33.0], n=0), fixed=dict(space='normalized'), args=dict(snr_db='snr')),
+    'gaussian_noise': TestSpec('gaussian_noise_accuracy', dict(snr_db=[20.0, 15.0], n_draws=40, n=0), seeded=True),
+    'fgsm_pixel': TestSpec('fgsm_accuracy', dict(snr_db=[33.0], n=0), fixed=dict(space='pixel')),
+    'fgsm_normalized': TestSpec('fgsm_accuracy', dict(snr_db=[33.0], n=0), fixed=dict(space='normalized')),
     'deepfool': TestSpec('deepfool_distance', dict(n=1000, steps=50, candidates=10, overshoot=0.02)),
     'pgd_linf': TestSpec('pgd_accuracy', dict(eps=[0.01], rel_stepsize=0.2, steps=20, restarts=1, n=0), fixed=dict(norm='Linf'), seeded=True),
     'pgd_l2': TestSpec('pgd_accuracy', dict(eps=[0.5], rel_stepsize=0.2, steps=20, restarts=1, n=0), fixed=dict(norm='L2'), seeded=True),
@@ -257,7 +253,7 @@ def test_call(name:str, # a key of `TESTS`
     "(function name, keyword arguments) of one configured test."
     if name not in TESTS: raise ValueError(f"`name` must be one of {list(TESTS)}, got {name!r}")
     spec = TESTS[name]
-    kw = {spec.args.get(k, k): v for k, v in params.items() if k != 'n'} | spec.fixed
+    kw = {k: v for k, v in params.items() if k != 'n'} | spec.fixed
     kw['n'] = min([v for v in (n, params.get('n', 0)) if v] or [0]) or None
     if spec.seeded: kw['seed'] = seed
     return spec.fn, kw

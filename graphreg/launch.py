@@ -64,14 +64,11 @@ class WorkerTask:
         return DelayedSubmission(self, worker_id)
 
 # %% ../nbs/09a_launch.ipynb #2dc5d6f4
-def _check_n_workers(n):
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1: raise ValueError(f"`n_workers` must be an int >= 1, got {n!r}")
-
 def _check_common(stale_after, folder, device):
+    from graphreg.checks import check_number
     if device is not None and not (isinstance(device, str) and re.fullmatch(r'auto|cpu|cuda(:\d+)?|mps', device)):
         raise ValueError(f"`device` must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
-    if isinstance(stale_after, bool) or not isinstance(stale_after, (int, float)) or not stale_after > 0:
-        raise ValueError(f"`stale_after` must be a number of seconds > 0, got {stale_after!r}")
+    check_number(stale_after, 'stale_after', lo=0, lo_open=True)
     if folder is not None and not isinstance(folder, (str, Path)): raise TypeError(f"`folder` must be a path, got {type(folder).__name__}")
 
 def _executor(executor, folder, slurm, cluster, name):
@@ -111,8 +108,9 @@ def submit_sweep(config, # a TOML experiment config, or an `ExperimentConfig`
                  stale_after:float=120.0, # seconds without a heartbeat after which a dead task's claim is taken over
                 ) -> list:
     "Submit `n_workers` `run_sweep` workers on one run directory; return the submitit jobs (none when nothing is left)."
+    from graphreg.checks import check_int
     from graphreg.experiments import job_finished, make_jobs, prepare_run_dir, resolve_run_dir, run_config, run_sweep
-    _check_n_workers(n_workers); _check_common(stale_after, folder, device)
+    check_int(n_workers, 'n_workers', lo=1); _check_common(stale_after, folder, device)
     if not isinstance(train_only, bool): raise TypeError(f"`train_only` must be a bool, got {type(train_only).__name__}")
     cfg = _config(config, device)
     rd = resolve_run_dir(cfg, run_dir).absolute()
@@ -134,8 +132,9 @@ def submit_eval(run_dir, # a run directory of `graphreg run` or `submit_sweep`
                 stale_after:float=120.0, # seconds without a heartbeat after which a dead task's claim is taken over
                ) -> list:
     "Submit `n_workers` `evaluate_run` workers testing a run's saved models; return the submitit jobs (none when nothing is left)."
+    from graphreg.checks import check_int
     from graphreg.experiments import config_from_dict, evaluate_run, job_finished, make_jobs, prepare_run_dir, run_config
-    _check_n_workers(n_workers); _check_common(stale_after, folder, device)
+    check_int(n_workers, 'n_workers', lo=1); _check_common(stale_after, folder, device)
     if tests is not None and not isinstance(tests, dict): raise TypeError(f"`tests` must be a dict (a [tests] table), got {type(tests).__name__}")
     rd = Path(run_dir).absolute(); cfg = run_config(rd)
     ex = _executor(executor, folder or rd/'submitit', slurm, cluster, f'graphreg-eval-{cfg.name}')

@@ -15,11 +15,12 @@ from .checks import check_int, check_number, check_finite, check_fraction, check
 # %% auto #0
 __all__ = ['COLUMNS', 'NORMS', 'AUTOATTACK_VERSIONS', 'SEVERITY_ARG', 'DEFAULT_GRIDS', 'SUITE', 'PAPER_TESTS', 'GRID_FAMILY',
            'get_model', 'model_device', 'eval_mode', 'collect_batches', 'first_conv_channels', 'prepare', 'make_row',
-           'rows_frame', 'clean_accuracy', 'snr_db', 'clipped_scale', 'noise_at_snr', 'gaussian_noise_accuracy',
-           'find_normalize', 'replace_output', 'fgsm_direction', 'fgsm_perturb', 'fgsm_accuracy', 'fool_model',
-           'deepfool_attack', 'deepfool_distance', 'seeded', 'pgd_accuracy', 'autoattack_accuracy', 'square_accuracy',
-           'model_blocks', 'dropout_mask_apply', 'dropout_hooks', 'dropout_accuracy', 'quantize_tensor',
-           'quantize_weights', 'quantized_accuracy', 'robustness_curve', 'grid_mean', 'run_suite']
+           'rows_frame', 'clean_accuracy', 'signal_to_noise_db', 'clipped_scale', 'noise_at_snr',
+           'gaussian_noise_accuracy', 'find_normalize', 'replace_output', 'fgsm_direction', 'fgsm_perturb',
+           'fgsm_accuracy', 'fool_model', 'deepfool_attack', 'deepfool_distance', 'seeded', 'pgd_accuracy',
+           'autoattack_accuracy', 'square_accuracy', 'model_blocks', 'dropout_mask_apply', 'dropout_hooks',
+           'dropout_accuracy', 'quantize_tensor', 'quantize_weights', 'quantized_accuracy', 'robustness_curve',
+           'grid_mean', 'run_suite']
 
 # %% ../nbs/07_robustness.ipynb #3dbe1022
 def get_model(model # an `nn.Module` or a fastai `Learner`
@@ -164,7 +165,7 @@ def clean_accuracy(model, # a trained `nn.Module` (logits out, [0,1] images in) 
     return rows_frame([make_row('clean', 'accuracy', correct.item() / total, total)])
 
 # %% ../nbs/07_robustness.ipynb #f2657ccd
-def snr_db(x:Tensor, # clean images, (b, ...)
+def signal_to_noise_db(x:Tensor, # clean images, (b, ...)
            noise:Tensor # perturbations of the same shape (noisy − clean)
           ) -> Tensor:
     "Per-image signal-to-noise ratio in dB, $20\\log_{10}(\\lVert x\\rVert_2/\\lVert \\text{noise}\\rVert_2)$, shape (b,)"
@@ -196,18 +197,18 @@ def clipped_scale(x:Tensor, # clean images, (b, ...)
     return torch.where(ok, s, top).squeeze(1).to(x.dtype)
 
 def noise_at_snr(x:Tensor, # clean images, (b, ...)
-                 snr:float, # target SNR in dB (per image)
+                 snr_db:float, # target SNR in dB (per image)
                  direction:Tensor|None=None, # perturbation direction; default isotropic Gaussian N(0, 1)
                  bounds:tuple|None=(0., 1.), # clip the result to this range (None: no clipping)
-                 calibrate:bool=True, # scale so that the SNR *after* clipping is `snr` (else before clipping)
+                 calibrate:bool=True, # scale so that the SNR *after* clipping is `snr_db` (else before clipping)
                  generator:torch.Generator|None=None # RNG for the Gaussian direction
                 ) -> Tensor:
-    "`x` plus `direction` scaled per image to SNR `snr` dB, clipped to `bounds`"
-    snr = check_finite(snr, 'snr')
+    "`x` plus `direction` scaled per image to SNR `snr_db` dB, clipped to `bounds`"
+    snr_db = check_finite(snr_db, 'snr_db')
     d = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) if direction is None else direction
     if d.shape != x.shape: raise ValueError(f"`direction` has shape {tuple(d.shape)}, `x` has {tuple(x.shape)}")
     shape = (-1,) + (1,) * (x.ndim - 1)
-    target = x.flatten(1).norm(dim=1) / 10 ** (snr / 20)
+    target = x.flatten(1).norm(dim=1) / 10 ** (snr_db / 20)
     if bounds is not None and calibrate: s = clipped_scale(x, d, target, bounds)
     else:
         dn = d.flatten(1).norm(dim=1)
@@ -218,7 +219,7 @@ def noise_at_snr(x:Tensor, # clean images, (b, ...)
 # %% ../nbs/07_robustness.ipynb #61f98e32
 def gaussian_noise_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                             dl, # test DataLoader or `(x, y)` tensors
-                            snr=20., # target SNR in dB, or a grid of them
+                            snr_db=20., # target SNR in dB, or a grid of them
                             n_draws:int=40, # noise draws per image
                             calibrate:bool=True, # hit the target SNR after clipping to [0, 1]
                             n:int|None=None, # use only the first `n` images
@@ -227,7 +228,7 @@ def gaussian_noise_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                             silent:bool=False # no progress bar
                            ) -> pd.DataFrame:
     "Accuracy under isotropic Gaussian noise at a per-image SNR, clipped to [0, 1], averaged over `n_draws` draws"
-    snrs = _grid(snr, 'snr', check_finite)
+    snrs = _grid(snr_db, 'snr_db', check_finite)
     n_draws, seed = check_int(n_draws, 'n_draws', lo=1), check_int(seed, 'seed', lo=0)
     m, batches, _ = prepare(model, dl, n, bs)
     dev = model_device(m)
@@ -240,7 +241,7 @@ def gaussian_noise_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                 for d in range(n_draws):
                     xn = noise_at_snr(x, s, calibrate=calibrate, generator=g)
                     correct[i, d] += (m(xn).argmax(1) == y).sum()
-                    snr_sum[i] += snr_db(x, xn - x).sum()
+                    snr_sum[i] += signal_to_noise_db(x, xn - x).sum()
             total += len(y)
     acc, real = (correct.double() / total).cpu(), (snr_sum / (total * n_draws)).cpu()
     kw = dict(n_draws=n_draws, calibrate=calibrate, seed=seed)
@@ -305,7 +306,7 @@ def fgsm_perturb(model, # an `nn.Module` or a fastai `Learner`
 # %% ../nbs/07_robustness.ipynb #35c0b638
 def fgsm_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                   dl, # test DataLoader or `(x, y)` tensors
-                  snr=33., # target SNR in dB of the FGSM step, or a grid of them
+                  snr_db=33., # target SNR in dB of the FGSM step, or a grid of them
                   space:str='pixel', # 'pixel' (before normalization) or 'normalized' (after it)
                   calibrate:bool=True, # pixel space: hit the SNR after clipping to [0, 1]
                   norm:nn.Module|None=None, # the normalization module (default: `find_normalize(model)`)
@@ -314,7 +315,7 @@ def fgsm_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                   silent:bool=False # no progress bar
                  ) -> pd.DataFrame:
     "Accuracy under an FGSM step scaled per image to a target SNR, before (pixel) or after (normalized) the normalization, with the step's realized L∞ size in pixels"
-    snrs = _grid(snr, 'snr', check_finite)
+    snrs = _grid(snr_db, 'snr_db', check_finite)
     if space not in ('pixel', 'normalized'): raise ValueError(f"`space` must be 'pixel' or 'normalized', got {space!r}")
     m, batches, _ = prepare(model, dl, n, bs)
     if space == 'normalized':
@@ -340,7 +341,7 @@ def fgsm_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
                         with replace_output(norm, adv): logits = m(x)
                         dx = (adv - sig) * pix
                     correct[i] += (logits.argmax(1) == y).sum()
-                    snr_sum[i] += snr_db(sig, adv - sig).sum()
+                    snr_sum[i] += signal_to_noise_db(sig, adv - sig).sum()
                     linf_sum[i] += dx.flatten(1).abs().amax(1).sum()
             total += len(y)
     acc, real, linf = (correct.double() / total).cpu(), (snr_sum / total).cpu(), (linf_sum / total).cpu()
@@ -547,8 +548,7 @@ def autoattack_accuracy(model, # a trained `nn.Module` (logits out, [0,1] images
     "Robust accuracy under AutoAttack (torchattacks' attacks, Croce & Hein's standard budgets) of radius `eps`"
     epss = _grid(eps, 'eps', _check_eps)
     norm = _check_norm(norm)
-    if not isinstance(version, str) or version not in AUTOATTACK_VERSIONS:
-        raise ValueError(f"`version` must be one of {list(AUTOATTACK_VERSIONS)}, got {version!r}")
+    check_choice(version, 'version', AUTOATTACK_VERSIONS)
     steps, n_queries, seed = check_int(steps, 'steps', lo=1), check_int(n_queries, 'n_queries', lo=1), check_int(seed, 'seed', lo=0)
     _torchattacks()
     m, batches, n_classes = prepare(model, dl, n, bs)
@@ -701,7 +701,7 @@ def quantized_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
     return rows_frame([make_row('quantization', 'accuracy', acc[i], total, 'n_bits', b, b) for i, b in enumerate(bits)])
 
 # %% ../nbs/07_robustness.ipynb #351da6fe
-SEVERITY_ARG = {'gaussian_noise_accuracy': 'snr', 'fgsm_accuracy': 'snr', 'dropout_accuracy': 'p',
+SEVERITY_ARG = {'gaussian_noise_accuracy': 'snr_db', 'fgsm_accuracy': 'snr_db', 'dropout_accuracy': 'p',
                 'quantized_accuracy': 'n_bits', 'pgd_accuracy': 'eps', 'autoattack_accuracy': 'eps',
                 'square_accuracy': 'eps'}
 
@@ -736,9 +736,9 @@ def grid_mean(rows:pd.DataFrame # tidy rows of one or more severity curves
 
 # %% ../nbs/07_robustness.ipynb #19d5322f
 SUITE = {'clean': (clean_accuracy, {}),
-         'gaussian_noise': (gaussian_noise_accuracy, dict(snr=[20., 15.])),
-         'fgsm_pixel': (fgsm_accuracy, dict(snr=33., space='pixel')),
-         'fgsm_normalized': (fgsm_accuracy, dict(snr=33., space='normalized')),
+         'gaussian_noise': (gaussian_noise_accuracy, dict(snr_db=[20., 15.])),
+         'fgsm_pixel': (fgsm_accuracy, dict(snr_db=33., space='pixel')),
+         'fgsm_normalized': (fgsm_accuracy, dict(snr_db=33., space='normalized')),
          'deepfool': (deepfool_distance, {}),
          'pgd_linf': (pgd_accuracy, dict(eps=0.01)),
          'dropout': (dropout_accuracy, dict(p=[0.25, 0.4])),

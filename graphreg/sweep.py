@@ -8,6 +8,7 @@ import os, sys, json, time, socket, signal, subprocess
 from functools import partial
 from pathlib import Path
 import pandas as pd, torch
+from .checks import check_int
 from .config import *
 from .rundir import *
 from .job import *
@@ -72,9 +73,6 @@ def _spawn_workers(args:list, workers, progress):
         _stop_workers(procs)
         raise
 
-def _check_workers(workers):
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1: raise ValueError(f"`workers` must be an int >= 1, got {workers!r}")
-
 def _finish(rcs, left, st, log):
     "Raise if a worker failed and jobs are left; say what is left."
     if any(rcs):
@@ -94,7 +92,7 @@ def run_sweep(cfg:ExperimentConfig, # a resolved config
               worker_id:int|None=None, # this process's index among the workers (sets its GPU)
              ) -> pd.DataFrame:
     "Run every (variant, setting, seed) job of `cfg` not yet finished in the run dir; return the merged results."
-    _check_workers(workers)
+    check_int(workers, 'workers', lo=1)
     job_fn, log = job_fn or partial(run_job, train_only=train_only), log or (lambda s: print(s, flush=True))
     rank, world = dist_info()
     if world > 1 and workers > 1: raise ValueError("`workers` must be 1 under torch.distributed.run (each job uses all ranks)")
@@ -126,7 +124,7 @@ def evaluate_run(run_dir, # a run directory of `graphreg run`
                  worker_id:int|None=None, # this process's index among the workers (sets its GPU)
                 ) -> pd.DataFrame:
     "Run the configured tests that the saved models of a run lack (without retraining); return the merged results."
-    _check_workers(workers)
+    check_int(workers, 'workers', lo=1)
     rd, log = Path(run_dir), log or (lambda s: print(s, flush=True))
     cfg = run_config(rd)
     if tests is not None:
