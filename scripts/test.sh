@@ -18,7 +18,8 @@ if [ "$before" != "$after" ]; then
 fi
 
 echo "== nbdev_test: every notebook (cells flagged 'slow' are skipped; --flags slow runs them)"
-$V/nbdev_test --n_workers 2 --timing
+# one intra-op thread per notebook process: two processes of two threads each on two cores oversubscribe them
+OMP_NUM_THREADS=1 $V/nbdev_test --n_workers 2 --timing
 
 echo "== docs: build the site offline into _docs/ (scripts/build_docs.py), then check it in headless Chromium"
 $V/python scripts/build_docs.py

@@ -7,13 +7,12 @@ def test_same_config_same_results(make_config, tmp_path):
     cfg = make_config('det', variants={'Vanilla': {}, 'Proposed+Parseval': {'beta': 0.01, 'gamma': 0.01, 'm': 2}},
                       tests={'clean': {}, 'gaussian_noise': {'snr_db': [15.0], 'n_draws': 2},
                              'dropout': {'p': [0.25], 'n_runs': 2}, 'pgd_linf': {'steps': 2}})
-    runs = []
-    for i in range(2):
-        rd = tmp_path/f'run{i}'
-        r = subprocess.run(graphreg_cmd('run', cfg, '--run-dir', rd, '--quiet', '--no-report'), env=env(),
-                           capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr[-3000:]
-        runs.append(rd)
+    runs = [tmp_path/f'run{i}' for i in range(2)]            # two processes at once, each with its own run dir
+    procs = [subprocess.Popen(graphreg_cmd('run', cfg, '--run-dir', rd, '--quiet', '--no-report'), env=env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for rd in runs]
+    for p in procs:
+        err = p.communicate(timeout=600)[1].decode()
+        assert p.returncode == 0, err[-3000:]
     a, b = (pd.read_csv(rd/'results.csv').drop(columns='seconds') for rd in runs)
     pd.testing.assert_frame_equal(a, b)
     for jd in (runs[0]/'jobs').iterdir():

@@ -1,6 +1,6 @@
 """`graphreg eval` adds tests to a finished run without retraining, and a worker killed (SIGKILL) in the middle of
 an evaluation leaves no partial rows: rerunning resumes and gives exactly the rows of an uninterrupted evaluation."""
-import os, signal, subprocess, time, tomllib
+import os, shutil, signal, subprocess, time, tomllib
 from pathlib import Path
 import pandas as pd
 from conftest import graphreg_cmd, env
@@ -25,10 +25,13 @@ def _train(make_config, rd):
 
 def test_eval_adds_tests_without_retraining_and_resumes_after_sigkill(make_config, tmp_path):
     rd, ref = tmp_path/'run', tmp_path/'ref'
-    _train(make_config, rd); _train(make_config, ref)
+    _train(make_config, rd)
+    shutil.copytree(rd, ref)                                # the same trained run, evaluated without interruption
     models = {p: p.stat().st_mtime_ns for p in rd.glob('jobs/*/model.pt')}
     assert len(models) == 2
     (tmp_path/'new.toml').write_text(NEW_TESTS)
+    uninterrupted = subprocess.Popen(graphreg_cmd('eval', ref, '--tests', tmp_path/'new.toml', '--quiet', '--no-report'),
+                                     env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)   # runs meanwhile
     p = subprocess.Popen(graphreg_cmd('eval', rd, '--tests', tmp_path/'new.toml', '--quiet', '--no-report'), env=env(),
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 180
@@ -41,9 +44,8 @@ def test_eval_adds_tests_without_retraining_and_resumes_after_sigkill(make_confi
     assert r.returncode == 0, r.stderr[-3000:]
     assert {p: p.stat().st_mtime_ns for p in rd.glob('jobs/*/model.pt')} == models          # nothing retrained
     assert set(tomllib.loads((rd/'config.toml').read_text())['tests']) == {'clean', 'gaussian_noise', 'pgd_linf', 'dropout'}
-    r = subprocess.run(graphreg_cmd('eval', ref, '--tests', tmp_path/'new.toml', '--quiet', '--no-report'), env=env(),
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[-3000:]
+    err = uninterrupted.communicate(timeout=600)[1].decode()
+    assert uninterrupted.returncode == 0, err[-3000:]
     a, b = (pd.read_csv(d/'results.csv').drop(columns='seconds') for d in (rd, ref))
     assert set(a.test) == {'clean', 'gaussian_noise', 'pgd_linf', 'dropout'}
     pd.testing.assert_frame_equal(a, b)                                                   # resumed == uninterrupted
