@@ -51,8 +51,9 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && .venv/bin/python -c "im
 else
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   echo "setup.sh: installing the tested dependency set into .venv (a few minutes on a fresh machine)"
+  # --no-compile: modules are byte-compiled when first imported, not all of them now (halves a fresh install here)
   # (sed drops this machine's harmless notes about missing local index folders; pip's own status still counts)
-  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]' 2>&1 | sed '/^WARNING: Location .* is ignored/d'
+  .venv/bin/python -m pip install -q --no-compile -c constraints.txt -e '.[dev]' 2>&1 | sed '/^WARNING: Location .* is ignored/d'
   pip_check
   echo "$hash" > "$stamp"
 fi

@@ -68,6 +68,10 @@ def _alive_with(text):
     r = subprocess.run(['pgrep', '-f', text], capture_output=True, text=True)
     return [int(x) for x in r.stdout.split()]
 
+def _default_sigint():
+    "Ctrl-C as in a terminal: a shell without job control starts background commands with SIGINT ignored, and so the test."
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 def _wait_claims(rd, n, p, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline and p.poll() is None:
@@ -80,7 +84,8 @@ def test_ctrl_c_stops_every_worker_and_resumes(make_config, tmp_path):
     for workers in (1, 2):
         rd = tmp_path/f'run{workers}'
         p = subprocess.Popen(graphreg_cmd('run', cfg, '--run-dir', rd, '--workers', workers, '--quiet', '--no-report'),
-                             env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                             env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                             preexec_fn=_default_sigint)
         assert _wait_claims(rd, workers, p), p.stderr.read().decode()[-2000:]
         p.send_signal(signal.SIGINT)                           # Ctrl-C to the parent only (a terminal would signal them all)
         err = p.communicate(timeout=120)[1].decode()
