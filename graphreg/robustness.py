@@ -14,8 +14,8 @@ from .checks import check_int, check_number, check_finite, check_fraction, check
 
 # %% auto #0
 __all__ = ['COLUMNS', 'NORMS', 'AUTOATTACK_VERSIONS', 'SEVERITY_ARG', 'DEFAULT_GRIDS', 'SUITE', 'PAPER_TESTS', 'GRID_FAMILY',
-           'get_model', 'model_device', 'eval_mode', 'collect_batches', 'first_conv_channels', 'prepare', 'make_row',
-           'rows_frame', 'clean_accuracy', 'signal_to_noise_db', 'clipped_scale', 'noise_at_snr',
+           'get_model', 'model_device', 'eval_mode', 'frozen_weights', 'collect_batches', 'first_conv_channels',
+           'prepare', 'make_row', 'rows_frame', 'clean_accuracy', 'signal_to_noise_db', 'clipped_scale', 'noise_at_snr',
            'gaussian_noise_accuracy', 'find_normalize', 'replace_output', 'fgsm_direction', 'fgsm_perturb',
            'fgsm_accuracy', 'fool_model', 'deepfool_attack', 'deepfool_distance', 'seeded', 'pgd_accuracy',
            'autoattack_accuracy', 'square_accuracy', 'model_blocks', 'dropout_mask_apply', 'dropout_hooks',
@@ -46,6 +46,16 @@ def eval_mode(model:nn.Module # the model
     try: yield model
     finally:
         for m, t in states: m.training = t
+
+@contextlib.contextmanager
+def frozen_weights(model:nn.Module # the model
+                  ):
+    "Stop `model`'s parameters from requiring gradients, restoring each one's flag on exit (attacks need ∂/∂x only)"
+    states = [(q, q.requires_grad) for q in model.parameters()]
+    for q, _ in states: q.requires_grad_(False)
+    try: yield model
+    finally:
+        for q, r in states: q.requires_grad_(r)
 
 def _grid(v, name, check) -> list:
     "`v` as a list of severities (a scalar gives a one-point grid), each validated by `check`"
@@ -297,7 +307,7 @@ def fgsm_perturb(model, # an `nn.Module` or a fastai `Learner`
                 ) -> Tensor:
     "One FGSM step of size `eps`: pixel space is clipped to [0, 1]; normalized space returns the (unclipped) perturbed normalized tensor"
     m = get_model(model)
-    with eval_mode(m):
+    with eval_mode(m), frozen_weights(m):
         d, sig = fgsm_direction(m, x, y, space, norm)
     eps = torch.as_tensor(eps, dtype=x.dtype, device=x.device).reshape(-1, *([1] * (x.ndim - 1)))
     out = sig + eps * d
@@ -325,7 +335,7 @@ def fgsm_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
     correct = torch.zeros(len(snrs), dtype=torch.long, device=dev)
     snr_sum, linf_sum = (torch.zeros(len(snrs), device=dev, dtype=torch.float64) for _ in range(2))
     total = 0
-    with eval_mode(m):
+    with eval_mode(m), frozen_weights(m):
         for x, y in _progress(batches, silent):
             d, sig = fgsm_direction(m, x, y, space, norm)
             with torch.inference_mode():
@@ -393,7 +403,7 @@ def deepfool_distance(model, # a trained `nn.Module` or a fastai `Learner`
     if overshoot < 0: raise ValueError(f"`overshoot` must be >= 0, got {overshoot}")
     m, batches, n_classes = prepare(model, dl, n, bs)
     xs, ys, advs, succ, total = [], [], [], [], 0
-    with eval_mode(m):
+    with eval_mode(m), frozen_weights(m):
         fm = fool_model(m)
         for x, y in _progress(batches, silent):
             total += len(y)
@@ -461,7 +471,7 @@ def pgd_accuracy(model, # a trained `nn.Module` or a fastai `Learner`
     m, batches, _ = prepare(model, dl, n, bs)
     dev = model_device(m)
     robust = torch.zeros(len(epss), dtype=torch.long, device=dev); total = 0
-    with eval_mode(m):
+    with eval_mode(m), frozen_weights(m):
         fm = fool_model(m)
         for b, (x, y) in enumerate(_progress(batches, silent)):
             for i, e in enumerate(epss):
@@ -514,7 +524,7 @@ def _ensemble_accuracy(m, batches, epss, names, norm, n_classes, steps, n_querie
     "Robust accuracy (correct images, long tensor per ε) under the attacks `names` run one after the other"
     dev = model_device(m)
     robust = torch.zeros(len(epss), dtype=torch.long, device=dev); total = 0
-    with eval_mode(m):
+    with eval_mode(m), frozen_weights(m):
         for b, (x, y) in enumerate(_progress(batches, silent)):
             with torch.no_grad(): logits = m(x)
             if not torch.isfinite(logits).all(): raise ValueError("`model` returns non-finite logits")

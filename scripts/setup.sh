@@ -51,7 +51,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && .venv/bin/python -c "im
 else
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   echo "setup.sh: installing the tested dependency set into .venv (a few minutes on a fresh machine)"
-  # --no-compile: modules are byte-compiled when first imported, not all of them now (halves a fresh install here)
+  # --no-compile: only the modules graphreg uses are byte-compiled, below, not all of them (halves a fresh install here)
   # (sed drops this machine's harmless notes about missing local index folders; pip's own status still counts)
   .venv/bin/python -m pip install -q --no-compile -c constraints.txt -e '.[dev]' 2>&1 | sed '/^WARNING: Location .* is ignored/d'
   pip_check
@@ -70,6 +70,15 @@ if ! .venv/bin/python -c "import sys, importlib.metadata as m; sys.exit(m.versio
   pip_check
 fi
 .venv/bin/python -c "import torchattacks" || { echo "setup.sh: torchattacks does not import" >&2; exit 1; }
+
+# Byte-compile what graphreg, its notebooks and its tests import, by importing it once with bytecode writing on (where
+# PYTHONDONTWRITEBYTECODE is set, every later process would otherwise compile torch and fastai again at each start).
+warm=.venv/.graphreg-bytecode
+if [ ! -f "$warm" ] || [ "$(cat "$warm")" != "$hash $ta_version" ]; then
+  env -u PYTHONDONTWRITEBYTECODE .venv/bin/python -W ignore -c "import graphreg.experiments, graphreg.study, graphreg.cli, \
+graphreg.launch, graphreg.robustness, fastai.vision.all, torchattacks, foolbox, submitit, sklearn.datasets, hypothesis, \
+pytest, nbdev.test, execnb.shell, matplotlib.pyplot" && echo "$hash $ta_version" > "$warm"
+fi
 
 # KaTeX for the documentation's math, bundled into the site by scripts/build_docs.py (no CDN at read time).
 # `npm pack` fetches the package alone (its dist/ has no runtime dependencies); the version is pinned here
