@@ -81,20 +81,24 @@ def _wait_claims(rd, n, p, timeout=120):
 
 def test_ctrl_c_stops_every_worker_and_resumes(make_config, tmp_path):
     cfg = make_config('intr', variants=TWO, seeds=[0], tests=QUICK_TESTS, train={'epochs': 6})   # 2 jobs
-    for workers in (1, 2):
-        rd = tmp_path/f'run{workers}'
-        p = subprocess.Popen(graphreg_cmd('run', cfg, '--run-dir', rd, '--workers', workers, '--quiet', '--no-report'),
-                             env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-                             preexec_fn=_default_sigint)
-        assert _wait_claims(rd, workers, p), p.stderr.read().decode()[-2000:]
+    runs = {workers: tmp_path/f'run{workers}' for workers in (1, 2)}  # one worker and two, side by side
+    procs = {w: subprocess.Popen(graphreg_cmd('run', cfg, '--run-dir', rd, '--workers', w, '--quiet', '--no-report'),
+                                 env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                                 preexec_fn=_default_sigint) for w, rd in runs.items()}
+    for w, p in procs.items():
+        assert _wait_claims(runs[w], w, p), p.stderr.read().decode()[-2000:]
         p.send_signal(signal.SIGINT)                           # Ctrl-C to the parent only (a terminal would signal them all)
+    for w, p in procs.items():
         err = p.communicate(timeout=120)[1].decode()
-        assert p.returncode == 130, (p.returncode, err[-2000:])
+        assert p.returncode == 130, (w, p.returncode, err[-2000:])
         assert 'rerun to resume' in err
-        time.sleep(0.5)
-        assert _alive_with(str(rd)) == [], 'a worker outlived the interrupted sweep'
+    time.sleep(0.5)
+    for w, rd in runs.items():
+        assert _alive_with(str(rd)) == [], f'a worker outlived the interrupted sweep ({w} worker(s))'
         assert not list(rd.glob('jobs/*/claim'))               # every claim released
-        r = subprocess.run(graphreg_cmd('run', cfg, '--run-dir', rd, '--quiet', '--no-report'), env=env(),
-                           capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr[-3000:]
-        assert pd.read_csv(rd/'results.csv').job.nunique() == 2
+    reruns = {w: subprocess.Popen(graphreg_cmd('run', cfg, '--run-dir', rd, '--quiet', '--no-report'), env=env(),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for w, rd in runs.items()}
+    for w, r in reruns.items():
+        err = r.communicate(timeout=300)[1].decode()
+        assert r.returncode == 0, err[-3000:]
+        assert pd.read_csv(runs[w]/'results.csv').job.nunique() == 2
