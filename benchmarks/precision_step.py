@@ -41,22 +41,31 @@ def step_time(dls, mode, reg, seed=0):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--rounds', type=int, default=3); p.add_argument('--steps', type=int, default=8)
+    p.add_argument('--modes', default=','.join(MODES), help=f"comma-separated subset of {list(MODES)} (float32 is always run)")
     a = p.parse_args()
+    modes = ['float32'] + [m for m in a.modes.split(',') if m != 'float32']
+    bad = [m for m in modes if m not in MODES]
+    if bad: p.error(f"unknown mode(s) {bad}; choose from {list(MODES)}")
     torch.manual_seed(0)
     n = 100 * (a.steps + 2)
     x, y = torch.rand(n, 1, 28, 28), torch.randint(0, 10, (n,))
     dls = tensor_dls(x, y, x[:100], y[:100], bs=100)
     res = {}
     for _ in range(a.rounds):
-        for mode in MODES:
+        for mode in modes:
             for reg in (False, True): res.setdefault((mode, reg), []).append(step_time(dls, mode, reg))
     base = statistics.median(res[('float32', False)])
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}, "
           f"{torch.get_num_threads()} thread(s); plain float32 step {base * 1000:.0f} ms")
     print('| mode | plain / plain float32 | regularized / plain float32 | regularized / plain (same mode) |')
     print('|---|---|---|---|')
-    for mode in MODES:
+    for mode in modes:
         pl, rg = statistics.median(res[(mode, False)]), statistics.median(res[(mode, True)])
         print(f"| {mode} | {pl / base:.2f} | {rg / base:.2f} | {rg / pl:.2f} |")
+    if 'bf16' not in modes: return
+    bf_pl, bf_rg = statistics.median(res[('bf16', False)]), statistics.median(res[('bf16', True)])
+    for what, v, target in (('bf16 regularized step / float32 plain step', bf_rg / base, 0.6),
+                            ("bf16 regularizer ratio (regularized / plain, both bf16)", bf_rg / bf_pl, 1.15)):
+        print(f"- {what}: {v:.2f} (target <= {target}) - {'met' if v <= target else 'MISSED'}")
 
 if __name__ == '__main__': main()

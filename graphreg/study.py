@@ -19,7 +19,8 @@ __all__ = ['FAMILIES', 'SCORE_FAMILIES', 'STUDY_GRIDS', 'KEYS', 'DEEPFOOL_METRIC
            'CORRECTIONS', 'CLAIMS', 'MASKING_ATTACKS', 'parse_setting', 'job_table', 'setting_table', 'select_settings',
            'selected_variants', 'severity_grids', 'selection_markdown', 'apply_selection', 'median_ci', 'rank_test',
            'median_diff_ci', 'headline_table', 'stats_table', 'adjust_pvalues', 'verdict', 'verdict_table',
-           'effect_table', 'masking_check', 'effect_shift_plot', 'tradeoff_plot', 'study_report', 'run_study']
+           'effect_table', 'masking_check', 'effect_shift_plot', 'tradeoff_plot', 'format_verdicts', 'study_report',
+           'run_study']
 
 # %% ../nbs/10_study.ipynb #15c6adc1
 FAMILIES = {'gaussian_noise': 'Gaussian noise', 'fgsm_pixel': 'FGSM before normalization',
@@ -552,8 +553,10 @@ def _num(x, d=1) -> str: return '' if pd.isna(x) else f"{x:.{d}f}" if abs(x) >= 
 def _pval(x) -> str: return '' if pd.isna(x) else f"{x:.3g}"
 def _ci(m, lo, hi) -> str: return '' if pd.isna(m) else f"{_num(m)} [{_num(lo)}, {_num(hi)}]"
 
-def _fmt_verdicts(vt:pd.DataFrame, correction:str) -> pd.DataFrame:
-    "The verdict table as strings for Markdown."
+def format_verdicts(vt:pd.DataFrame, # a `verdict_table`
+                    correction:str, # the correction its `p_adj` came from (a key of `CORRECTIONS`)
+                   ) -> pd.DataFrame:
+    "The verdict table as strings, one row per claim, for `markdown_table`."
     t = pd.DataFrame({'claim': vt.claim, 'variant': vt.variant, 'Vanilla': vt.vanilla.map(_num),
                       'variant median [95% CI]': list(map(_ci, vt['median'], vt.ci_low, vt.ci_high)),
                       'Δ median': vt['diff'].map(_num), 'rank-biserial': vt.rank_biserial.map(lambda x: _num(x, 2)),
@@ -575,7 +578,7 @@ def _final_markdown(df, jobs, alpha, authors_csv, correction) -> list:
     vt = verdict_table(jobs, alpha, authors_csv=authors_csv, correction=correction)
     fam = f"{CORRECTIONS[correction]}-adjusted over its {len(vt)} tests" if correction != 'none' else 'no multiplicity correction'
     md = [f'## Verdict (two-sided Mann–Whitney U against Vanilla, α = {alpha:g}, {fam}; the verdict is on the adjusted p; '
-          "authors' CIFAR-10 medians at their single severity, for the direction only)", '', markdown_table(_fmt_verdicts(vt, correction))]
+          "authors' CIFAR-10 medians at their single severity, for the direction only)", '', markdown_table(format_verdicts(vt, correction))]
     mc = masking_check(df, alpha, correction)
     md += ['## Gradient-masking check (does the gain under PGD L∞ survive AutoAttack and Square?)', '']
     if not (mc.n > 0).any(): md += ['Not measured: this run has no PGD, AutoAttack or Square rows with a common ε.', '']
