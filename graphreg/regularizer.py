@@ -204,7 +204,7 @@ def deferred_lowrank_smoothness(act:Tensor, # activations (b, ...), also used do
                                 m:int=2, # power of the Laplacian
                                 csr=None, # `onehot_csr(y, C)` when `s` is the one-hot matrix of labels `y`
                                ) -> tuple[Tensor, _Deferred]: # value and the record of its gradient
-    "trace(SᵀL^mS) whose gradient is added to `act`'s when the backward pass reaches `act` (low peak memory)."
+    "trace(SᵀL^mS) whose gradient is added to `act`'s at the backward pass (low peak memory); NaN if rows are out of range (`laplacian_penalty` recomputes)."
     box = _Deferred(m)
     val = DeferredCompleteCosineSmoothness.apply(act, s, m, box, csr)
     if act.requires_grad: act.register_hook(box.grad_hook(act.detach()))  # not `act` itself: a hook holding its own tensor is a leak
@@ -282,7 +282,7 @@ def deferred_batched_smoothness(acts:list, # activations of L layers with equal 
                                 s:Tensor, # signals (b, C), float32 or float64
                                 m:int=2, # power of the Laplacian
                                ) -> tuple[Tensor, list]: # values (L,) and the records of their gradients
-    "Like `deferred_lowrank_smoothness` for several layers of equal size, computed together (fewer, larger operations)."
+    "`deferred_lowrank_smoothness` for several layers of equal size, computed together; NaN for a layer whose rows are out of range."
     if not isinstance(acts, (list, tuple)) or not acts: raise TypeError("`acts` must be a non-empty list of tensors")
     xs = [_check_acts(a, 'acts') for a in acts]
     if len({x.shape for x in xs}) > 1: raise ValueError(f"`acts` must share the size (b, D), got {[tuple(x.shape) for x in xs]}")
