@@ -4,7 +4,7 @@
 
 # %% ../nbs/08a_config.ipynb #84a978f6
 from __future__ import annotations
-import math, copy, re, json, tomllib
+import copy, re, json, tomllib
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from .checks import check_int, check_number

@@ -176,8 +176,8 @@ def clean_accuracy(model, # a trained `nn.Module` (logits out, [0,1] images in) 
 
 # %% ../nbs/07_robustness.ipynb #f2657ccd
 def signal_to_noise_db(x:Tensor, # clean images, (b, ...)
-           noise:Tensor # perturbations of the same shape (noisy − clean)
-          ) -> Tensor:
+                       noise:Tensor # perturbations of the same shape (noisy − clean)
+                      ) -> Tensor:
     "Per-image signal-to-noise ratio in dB, $20\\log_{10}(\\lVert x\\rVert_2/\\lVert \\text{noise}\\rVert_2)$, shape (b,)"
     if x.shape != noise.shape: raise ValueError(f"`noise` has shape {tuple(noise.shape)}, `x` has {tuple(x.shape)}")
     return 20 * torch.log10(x.flatten(1).norm(dim=1) / noise.flatten(1).norm(dim=1))
