@@ -42,10 +42,10 @@ class TrainingDiverged(RuntimeError):
     "The training loss became NaN or infinite."
 
 class JobLog(Callback):
-    "Record each epoch's mean training loss (incl. regularizer), validation metrics and time into a JSON file; stop on a non-finite loss."
+    "Record each epoch's mean training loss (incl. regularizer), validation metrics, wall and CPU time into a JSON file; stop on a non-finite loss."
     order = 90
     def __init__(self, path): self.path, self.epochs = Path(path), []
-    def before_epoch(self): self.tot, self.n, self.t0 = 0.0, 0, time.time()
+    def before_epoch(self): self.tot, self.n, self.t0, self.c0 = 0.0, 0, time.time(), time.process_time()
     def after_batch(self):
         if not self.training: return
         loss = float(self.learn.loss_grad.detach())
@@ -55,7 +55,8 @@ class JobLog(Callback):
         self.tot += loss; self.n += 1
     def after_epoch(self):
         if not self.n: return   # an epoch skipped on resume (`EpochCheckpoint`)
-        rec = dict(epoch=self.epoch, train_loss=self.tot / max(self.n, 1), steps=self.n, seconds=time.time() - self.t0)
+        rec = dict(epoch=self.epoch, train_loss=self.tot / max(self.n, 1), steps=self.n, seconds=time.time() - self.t0,
+                   cpu_seconds=time.process_time() - self.c0)
         rec.update({k: float(v) for k, v in zip(self.recorder.metric_names[1:], getattr(self.learn, 'final_record', []))
                     if k not in ('train_loss', 'time') and isinstance(v, (int, float, np.floating))})
         self.epochs.append(rec)
