@@ -137,7 +137,8 @@ class LaplacianRegularizer(Callback):
         b = len(y)
         if b < 2: return                 # no pair of examples: no graph, no Δ (the batch is not counted in `delta`)
         if self.k is not None and self.k >= b:
-            raise ValueError(f"`k`={self.k} must be smaller than the batch size, got a batch of {b} examples")
+            raise ValueError(f"`k`={self.k} must be smaller than the batch size, got a batch of {b} examples (a short last "
+                             f"batch? train with `drop_last=True`, as `graphreg.data` does)")
         if self.layer_names is None: self.layer_names = names
         n_classes = self.pred.shape[-1] if self.pred.ndim == 2 else int(y.max()) + 1
         grad = self.weight > 0
