@@ -22,21 +22,20 @@ echo "== nbdev_test: every notebook (cells flagged 'slow' are skipped; --flags s
 OMP_NUM_THREADS=1 $V/nbdev_test --n_workers 2 --timing
 
 # The documentation check and pytest run side by side (pytest's subprocess tests leave a core idle much of the
-# time); the docs' output is printed when both are done, then pytest's.
+# time); pytest prints as it goes, the docs' output is printed when both are done.
 echo "== docs (scripts/build_docs.py builds the site offline into _docs/, scripts/docs_test.py checks it in headless
-== Chromium) and pytest over tests/, side by side"
-docs_log=$(mktemp); pytest_log=$(mktemp)
+== Chromium, output below pytest's) and pytest over tests/, side by side"
+docs_log=$(mktemp)
 ( $V/python scripts/build_docs.py && $V/python scripts/docs_test.py ) > "$docs_log" 2>&1 &
 docs_pid=$!
 set +e
-OMP_NUM_THREADS=1 $V/python -m pytest -q --durations=8 tests > "$pytest_log" 2>&1
+OMP_NUM_THREADS=1 $V/python -m pytest -q --durations=8 tests
 rc=$?
 wait $docs_pid
 docs_rc=$?
 set -e
 echo "== docs"; cat "$docs_log"
-echo "== pytest"; cat "$pytest_log"
-rm -f "$docs_log" "$pytest_log"
+rm -f "$docs_log"
 if [ $docs_rc -ne 0 ]; then echo "docs: the site build or its browser test failed (exit $docs_rc)" >&2; exit $docs_rc; fi
 if [ $rc -eq 5 ]; then echo "pytest: no tests collected in tests/" >&2; exit 1; fi
 exit $rc
