@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #26b2236a
 from __future__ import annotations
-import argparse, sys, os, traceback
+import argparse, sys, os, traceback, warnings
 from pathlib import Path
 
 class UsageError(Exception):
@@ -140,12 +140,18 @@ def _eval(a) -> int:
 
 def _status(a) -> int:
     rd = _run_dir(a.run_dir)
-    from graphreg.experiments import list_jobs
-    with _inputs(): jobs = list_jobs(rd)
+    from graphreg.experiments import list_jobs, run_config, time_left
+    with _inputs(): jobs, cfg = list_jobs(rd), run_config(rd)
     counts = jobs.status.value_counts()
     print(f"{rd}: {len(jobs)} jobs: " + ', '.join(f"{counts.get(k, 0)} {k if k != 'claimed' else 'running'}"
                                                    for k in ('done', 'claimed', 'trained', 'todo')))
-    if a.jobs: print(jobs.to_string(index=False))
+    done = jobs[jobs.status == 'done']
+    if len(done) and done.train_min.notna().any():
+        left, tests = time_left(jobs, cfg.train.epochs), done.test_min.median()
+        print(f"wall time per finished job (median of {len(done)}): training {done.train_min.median():.0f} min"
+              + (f", tests {tests:.0f} min" if tests == tests else '')
+              + (f"; left: about {left / 60:.1f} h of one worker's time" if left > 0 else ''))
+    if a.jobs: print(jobs.round(1).to_string(index=False))
     return 0
 
 def _report(a) -> int:
@@ -172,7 +178,15 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
     p = make_parser()
     try: a = p.parse_args(argv)
     except SystemExit as e: return int(e.code or 0)
-    try: return COMMANDS[a.command](a)
+    # fastai scripts a few layers with torch.jit.script at import, which torch >= 2.10 flags as deprecated on every run
+    warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)
+    try:
+        rc = COMMANDS[a.command](a)
+        sys.stdout.flush()   # a closed pipe shows here, not at exit
+        return rc
+    except BrokenPipeError:   # the reader went away (`graphreg status RUN --jobs | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("graphreg: interrupted (finished jobs are kept, a job in training resumes from its last epoch; rerun to resume)",
               file=sys.stderr)

@@ -14,8 +14,8 @@ from .config import *
 __all__ = ['MODEL_FORMAT', 'ROW_COLUMNS', 'atomic_write', 'Claim', 'package_versions', 'training_part', 'resolve_run_dir',
            'prepare_run_dir', 'model_spec', 'build_model', 'compact_state', 'round_to_stored', 'save_job_model',
            'read_model_file', 'load_model_file', 'RunDirError', 'read_rows', 'test_record', 'read_json', 'tests_left',
-           'job_rows', 'load_job_model', 'list_jobs', 'load_results', 'run_config', 'merge_results', 'job_finished',
-           'job_status']
+           'job_rows', 'load_job_model', 'job_progress', 'list_jobs', 'time_left', 'load_results', 'run_config',
+           'merge_results', 'job_finished', 'job_status']
 
 # %% ../nbs/08b_rundir.ipynb #c3fe9d1a
 def atomic_write(path, # destination file
@@ -303,15 +303,39 @@ def load_job_model(run_dir, # a run directory
     if not p.exists(): raise FileNotFoundError(f"job {jid!r} of {run_dir} has no saved model (not trained yet, or trained before models were saved)")
     return load_model_file(p, device)
 
+def job_progress(job_dir # a job's directory
+                ) -> dict:
+    "Epochs trained, and the wall minutes spent training (`train_log.json`) and testing (the test records); NaN if unrecorded."
+    jd = Path(job_dir)
+    try: epochs = json.loads((jd/'train_log.json').read_text())
+    except (FileNotFoundError, ValueError): epochs = []
+    epochs = [e for e in epochs if isinstance(e, dict) and 'seconds' in e] if isinstance(epochs, list) else []
+    tests = [r['seconds'] for p in sorted((jd/'tests').glob('*.json')) if (r := read_json(p)) and 'seconds' in r]
+    return dict(epochs=len(epochs), train_min=sum(e['seconds'] for e in epochs) / 60 if epochs else float('nan'),
+                test_min=sum(tests) / 60 if tests else float('nan'))
+
 def list_jobs(run_dir # a run directory
              ) -> pd.DataFrame:
-    "One row per job of a run: variant, setting, seed, status, whether its model is saved, the tests it lacks."
+    "One row per job of a run: variant, setting, seed, status, whether its model is saved, the tests it lacks, its `job_progress`."
     rd = Path(run_dir); cfg = run_config(rd)
     st = job_status(cfg, rd)
     return pd.DataFrame([dict(job=j.id, variant=j.variant, setting=j.setting, seed=j.seed, status=st[j.id],
                               model=(rd/'jobs'/j.id/'model.pt').exists(),
-                              tests_left=','.join(tests_left(cfg, rd/'jobs'/j.id)) if (rd/'jobs'/j.id).is_dir() else 'all')
+                              tests_left=','.join(tests_left(cfg, rd/'jobs'/j.id)) if (rd/'jobs'/j.id).is_dir() else 'all',
+                              **job_progress(rd/'jobs'/j.id))
                          for j in make_jobs(cfg)])
+
+def time_left(jobs:pd.DataFrame, # `list_jobs` of a run
+              epochs:int, # epochs per job (the config's `train.epochs`)
+             ) -> float:
+    "Wall minutes of one worker the unfinished jobs still need, at the median epoch and test times of the finished ones; NaN if none has them."
+    done = jobs[jobs.status == 'done']
+    per_epoch = (done.train_min / done.epochs.where(done.epochs > 0)).median()
+    tests = done.test_min.median()
+    left = jobs[jobs.status != 'done']
+    if not len(left): return 0.0
+    if not (np.isfinite(per_epoch) and np.isfinite(tests)): return float('nan')
+    return float(((epochs - left.epochs).clip(lower=0) * per_epoch).sum() + len(left) * tests)
 
 # %% ../nbs/08b_rundir.ipynb #7781cbff
 def load_results(run_dir # a run directory (or its results.csv)
