@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from scipy import stats
 from .robustness import COLUMNS, DEFAULT_GRIDS, GRID_FAMILY, grid_mean
 from .config import load_config, config_from_dict
-from .rundir import load_results, atomic_write
+from .rundir import load_results, atomic_write, run_config, job_status
 from .report import (VARIANT_ORDER, AUTHORS_TESTS, authors_medians, severity_curves, markdown_table, column_label,
                              order_columns, percent_scale)
 
@@ -654,7 +654,14 @@ def run_study(run_dir, # a run directory written by `graphreg run`
               compare_to=None, # another final comparison whose effects are drawn beside this run's (`effect_shift.png`)
              ) -> str:
     "The study report of a run (written to RUN_DIR/study.md, figures included); optionally write the chosen values into `write_final`."
-    if not Path(run_dir).is_dir(): raise FileNotFoundError(f"`run_dir` {run_dir} is not a directory")
+    rd = Path(run_dir)
+    if not rd.is_dir(): raise FileNotFoundError(f"`run_dir` {run_dir} is not a directory")
+    if write_final is not None and (rd/'config.toml').is_file():   # the rule must see every job of the sweep
+        st = job_status(run_config(rd), rd)
+        left = [k for k, v in st.items() if v != 'done']
+        if left: raise ValueError(f"`write_final`: {len(left)} of the {len(st)} jobs of {rd} are not finished "
+                                  f"({', '.join(left[:3])}{', ...' if len(left) > 3 else ''}); the selection rule needs "
+                                  "the whole sweep: finish it with `graphreg run` first")
     text = study_report(run_dir, tol, alpha, authors_csv, correction=correction, compare_to=compare_to)
     if write_final is not None:
         sel = select_settings(job_table(load_results(run_dir)), tol)
