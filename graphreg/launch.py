@@ -35,14 +35,12 @@ def slurm_executor(folder, # where submitit writes each task's pickles and logs
     return ex
 
 # %% ../nbs/09a_launch.ipynb #3a948c20
-_DONE = re.compile(r'^\[\d+/\d+\] (\S+): done in ')
-
 class WorkerTask:
     "One sweep or evaluation worker as a picklable submitit task; `checkpoint` requeues it after a timeout or preemption."
     def __init__(self,
                  fn, # `run_sweep` or `evaluate_run`
                  *args, # its positional arguments (a config and a run dir, or a run dir)
-                 **kwargs, # its other arguments, except `workers`, `worker_id`, `progress` and `log`
+                 **kwargs, # its other arguments, except `workers`, `worker_id`, `progress`, `log` and `on_done`
                 ):
         self.fn, self.args, self.kwargs, self.cwd = fn, args, kwargs, os.getcwd()
 
@@ -52,11 +50,11 @@ class WorkerTask:
         if 'OMP_NUM_THREADS' not in os.environ and os.environ.get('SLURM_CPUS_PER_TASK'):
             import torch
             torch.set_num_threads(int(os.environ['SLURM_CPUS_PER_TASK']))
-        lines, t0 = [], time.time()
+        lines, jobs, t0 = [], [], time.time()
         def log(s): lines.append(s); print(s, flush=True)
-        self.fn(*copy.deepcopy(self.args), workers=1, progress=False, log=log, worker_id=worker_id, **self.kwargs)
-        return dict(worker_id=worker_id, host=socket.gethostname(), seconds=round(time.time() - t0, 1),
-                    jobs=[m[1] for m in map(_DONE.match, lines) if m], log=lines)
+        self.fn(*copy.deepcopy(self.args), workers=1, progress=False, log=log, worker_id=worker_id, on_done=jobs.append,
+                **self.kwargs)
+        return dict(worker_id=worker_id, host=socket.gethostname(), seconds=round(time.time() - t0, 1), jobs=jobs, log=lines)
 
     def checkpoint(self, worker_id:int):
         "What submitit resubmits when Slurm times out or preempts the task: the same worker."

@@ -17,7 +17,7 @@ from .job import *
 __all__ = ['worker_device', 'run_sweep', 'evaluate_run']
 
 # %% ../nbs/08d_sweep.ipynb #bac55a06
-def _work(cfg, rd, jobs, job_fn, progress, stale_after, log, finished, verb='training'):
+def _work(cfg, rd, jobs, job_fn, progress, stale_after, log, finished, verb='training', on_done=None):
     "One worker's loop over the jobs (all ranks take part under DDP; rank 0 claims); `finished(job_dir)` says what to skip."
     rank, world = dist_info()
     n_done = 0
@@ -33,7 +33,9 @@ def _work(cfg, rd, jobs, job_fn, progress, stale_after, log, finished, verb='tra
             if rank == 0: log(f"[{i+1}/{len(jobs)}] {job.id}: {verb} {job.variant} ({job.setting}), seed {job.seed}")
             t0 = time.time()
             job_fn(cfg, job, jd, progress=progress)
-            if rank == 0: log(f"[{i+1}/{len(jobs)}] {job.id}: done in {time.time()-t0:.0f}s")
+            if rank == 0:
+                log(f"[{i+1}/{len(jobs)}] {job.id}: done in {time.time()-t0:.0f}s")
+                if on_done is not None: on_done(job.id)
             n_done += 1
         finally:
             if rank == 0: claim.release()
@@ -73,6 +75,11 @@ def _spawn_workers(args:list, workers, progress):
         _stop_workers(procs)
         raise
 
+def _check_on_done(on_done, workers):
+    if on_done is not None and not callable(on_done): raise TypeError(f"`on_done` must be callable, got {type(on_done).__name__}")
+    if on_done is not None and workers > 1:
+        raise ValueError("`on_done` needs `workers=1`: the jobs of worker processes finish in other processes")
+
 def _finish(rcs, left, st, log):
     "Raise if a worker failed and jobs are left; say what is left."
     if any(rcs):
@@ -90,9 +97,10 @@ def run_sweep(cfg:ExperimentConfig, # a resolved config
               log=None, # prints progress lines (default: print)
               train_only:bool=False, # train and save the models only (test them later with `evaluate_run`)
               worker_id:int|None=None, # this process's index among the workers (sets its GPU)
+              on_done=None, # called with the id of each job this process finishes (only with `workers=1`)
              ) -> pd.DataFrame:
     "Run every (variant, setting, seed) job of `cfg` not yet finished in the run dir; return the merged results."
-    check_int(workers, 'workers', lo=1)
+    check_int(workers, 'workers', lo=1); _check_on_done(on_done, workers)
     job_fn, log = job_fn or partial(run_job, train_only=train_only), log or (lambda s: print(s, flush=True))
     rank, world = dist_info()
     if world > 1 and workers > 1: raise ValueError("`workers` must be 1 under torch.distributed.run (each job uses all ranks)")
@@ -106,7 +114,8 @@ def run_sweep(cfg:ExperimentConfig, # a resolved config
     if workers > 1:
         rcs = _spawn_workers(['run', rd/'config.toml', '--run-dir', rd, '--no-report'] + (['--train-only'] if train_only else [])
                              + ([] if cfg.train.device == 'auto' else ['--device', cfg.train.device]), workers, progress)
-    else: rcs = [0]; _work(cfg, rd, make_jobs(cfg), job_fn, progress, stale_after, log, partial(job_finished, cfg, train_only=train_only))
+    else: rcs = [0]; _work(cfg, rd, make_jobs(cfg), job_fn, progress, stale_after, log, partial(job_finished, cfg, train_only=train_only),
+                           on_done=on_done)
     if rank != 0: return None
     df = merge_results(rd)
     st = job_status(cfg, rd)
@@ -122,9 +131,10 @@ def evaluate_run(run_dir, # a run directory of `graphreg run`
                  log=None, # prints progress lines (default: print)
                  device:str|None=None, # overrides the config's device
                  worker_id:int|None=None, # this process's index among the workers (sets its GPU)
+                 on_done=None, # called with the id of each job this process finishes (only with `workers=1`)
                 ) -> pd.DataFrame:
     "Run the configured tests that the saved models of a run lack (without retraining); return the merged results."
-    check_int(workers, 'workers', lo=1)
+    check_int(workers, 'workers', lo=1); _check_on_done(on_done, workers)
     rd, log = Path(run_dir), log or (lambda s: print(s, flush=True))
     cfg = run_config(rd)
     if tests is not None:
@@ -143,7 +153,8 @@ def evaluate_run(run_dir, # a run directory of `graphreg run`
             evaluate_job(cfg, job, jd, progress)
             atomic_write(jd/'done', json.dumps((read_json(jd/'done') or dict(job=job.id)) | dict(
                 evaluated=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), host=socket.gethostname())))
-        rcs = [0]; _work(cfg, rd, jobs, job_fn, progress, stale_after, log, partial(job_finished, cfg), verb='testing')
+        rcs = [0]; _work(cfg, rd, jobs, job_fn, progress, stale_after, log, partial(job_finished, cfg), verb='testing',
+                         on_done=on_done)
     df = merge_results(rd)
     st = {j.id: ('done' if job_finished(cfg, rd/'jobs'/j.id) else 'left') for j in jobs}
     _finish(rcs, [k for k, v in st.items() if v != 'done'], st, log)
