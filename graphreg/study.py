@@ -19,8 +19,8 @@ __all__ = ['FAMILIES', 'SCORE_FAMILIES', 'STUDY_GRIDS', 'KEYS', 'DEEPFOOL_METRIC
            'CORRECTIONS', 'CLAIMS', 'MASKING_ATTACKS', 'parse_setting', 'job_table', 'setting_table', 'select_settings',
            'selected_variants', 'severity_grids', 'selection_markdown', 'apply_selection', 'median_ci', 'rank_test',
            'median_diff_ci', 'headline_table', 'stats_table', 'adjust_pvalues', 'verdict', 'verdict_table',
-           'effect_table', 'masking_check', 'effect_shift_plot', 'tradeoff_plot', 'format_verdicts', 'study_report',
-           'run_study']
+           'effect_table', 'masking_check', 'effect_shift_plot', 'verdict_shift', 'tradeoff_plot', 'format_verdicts',
+           'study_report', 'run_study']
 
 # %% ../nbs/10_study.ipynb #15c6adc1
 FAMILIES = {'gaussian_noise': 'Gaussian noise', 'fgsm_pixel': 'FGSM before normalization',
@@ -515,6 +515,27 @@ def effect_shift_plot(short_jobs:pd.DataFrame, # `job_table(...)` of the short-t
         Path(out_dir).mkdir(parents=True, exist_ok=True); fig.savefig(Path(out_dir)/'effect_shift.png', dpi=110)
     return fig
 
+# %% ../nbs/10_study.ipynb #959e507c
+def verdict_shift(short_vt:pd.DataFrame, # `verdict_table(...)` of the first (short-training) study
+                  converged_vt:pd.DataFrame, # `verdict_table(...)` of the second (converged) study
+                  labels=('short training', 'converged'), # the two studies' names, prefixed to their columns
+                 ) -> pd.DataFrame:
+    "Per claim and variant: the authors' CIFAR-10 difference, then each study's Δ median, adjusted p and verdict."
+    need = {'claim', 'variant', 'diff', 'p_adj', 'verdict', 'authors_vanilla', 'authors_variant'}
+    for name, vt in (('short_vt', short_vt), ('converged_vt', converged_vt)):
+        if not isinstance(vt, pd.DataFrame) or not need <= set(vt.columns): raise ValueError(f"`{name}` must be a `verdict_table`")
+    if not (isinstance(labels, (tuple, list)) and len(labels) == 2 and all(isinstance(l, str) for l in labels) and labels[0] != labels[1]):
+        raise ValueError(f"`labels` must be two different strings, got {labels!r}")
+    keys, cols = ['claim', 'variant'], ['diff', 'p_adj', 'verdict']
+    both = pd.concat([short_vt, converged_vt]).drop_duplicates(keys)
+    t = both[keys].assign(authors_diff=(both.authors_variant - both.authors_vanilla).values)
+    for lab, vt in zip(labels, (short_vt, converged_vt)):
+        t = t.merge(vt[keys + cols].rename(columns={c: f'{lab} {c}' for c in cols}), on=keys, how='left')
+        t[f'{lab} verdict'] = t[f'{lab} verdict'].fillna('not measured')
+    order = {c: i for i, (c, _, _) in enumerate(CLAIMS)}
+    t = t.assign(_c=t.claim.map(order), _v=t.variant.map({v: i for i, v in enumerate(VARIANT_ORDER)}))
+    return t.sort_values(['_c', '_v'], kind='stable').drop(columns=['_c', '_v']).reset_index(drop=True)
+
 # %% ../nbs/10_study.ipynb #82a60157
 def tradeoff_plot(jobs:pd.DataFrame, # `job_table(...)`
                   out_dir=None, # write `tradeoff.png` here (None: don't save)
@@ -596,13 +617,22 @@ def _final_markdown(df, jobs, alpha, authors_csv, correction) -> list:
     return md
 
 # %% ../nbs/10_study.ipynb #6baf1a30
-def _shift_markdown(jobs, run_dir:Path, compare_to) -> tuple:
-    "The effect-shift section and figure of `study_report`'s `compare_to`."
+def _shift_markdown(jobs, run_dir:Path, compare_to, alpha, authors_csv, correction) -> tuple:
+    "The effect-shift section (figure and verdicts side by side) of `study_report`'s `compare_to`."
     other = Path(compare_to)
     labels = (other.name, run_dir.name) if other.name != run_dir.name else (str(other), str(run_dir))
-    fig = effect_shift_plot(job_table(load_results(other)), jobs, labels, out_dir=run_dir/'figures')
+    short = job_table(load_results(other))
+    fig = effect_shift_plot(short, jobs, labels, out_dir=run_dir/'figures')
+    vt = [verdict_table(j, alpha, authors_csv=authors_csv, correction=correction) for j in (short, jobs)]
+    vs = verdict_shift(*vt, labels=labels)
+    tab = pd.DataFrame({'claim': vs.claim, 'variant': vs.variant, "authors' Δ (CIFAR-10)": vs.authors_diff.map(_num)}
+                       | {f'{l} {h}': vs[f'{l} {c}'].map(f) for l in labels
+                          for h, c, f in (('Δ', 'diff', _num), ('p adj.', 'p_adj', _pval), ('verdict', 'verdict', str))})
     return ([f'## Effect shift: {labels[0]} → {labels[1]}', '', f"Each variant's difference to Vanilla (median, bootstrap "
-             f"95% CI) in {labels[0]} (circles) and {labels[1]} (squares):", '', '![effect shift](figures/effect_shift.png)', ''], fig)
+             f"95% CI) in {labels[0]} (circles) and {labels[1]} (squares):", '', '![effect shift](figures/effect_shift.png)', '',
+             f"The verdicts side by side (each study's p {CORRECTIONS[correction]}-adjusted over its own table; the "
+             "authors' Δ is their variant's CIFAR-10 median minus their Vanilla's, at their single severity):", '',
+             markdown_table(tab.set_index('claim')), ''], fig)
 
 def study_report(run_dir, # a run directory of `graphreg run` (selection sweep or final comparison)
                  tol:float=1.0, # the selection rule's clean-accuracy tolerance (points)
@@ -637,7 +667,7 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
     else: md += _final_markdown(df, jobs, alpha, authors_csv, correction)
     figs = [tradeoff_plot(jobs, rd/'figures'), *severity_curves(df, rd/'figures').values()]
     if compare_to is not None:
-        shift, fig = _shift_markdown(jobs, rd, compare_to); md += shift; figs.append(fig)
+        shift, fig = _shift_markdown(jobs, rd, compare_to, alpha, authors_csv, correction); md += shift; figs.append(fig)
     text = '\n'.join(md)
     atomic_write(rd/'study.md', text)
     if close:
