@@ -4,16 +4,16 @@
 
 # %% ../nbs/08e_report.ipynb #8b7ce020
 from __future__ import annotations
-import math
+import math, json
 from pathlib import Path
 import numpy as np, pandas as pd
 from .config import VARIANT_PARAMS
-from .rundir import load_results, atomic_write
+from .rundir import load_results, atomic_write, RunDirError
 
 # %% auto #0
-__all__ = ['VARIANT_ORDER', 'AUTHORS_TESTS', 'authors_results_file', 'authors_medians', 'level_value', 'order_columns',
-           'percent_scale', 'summarize', 'column_label', 'median_table', 'n_seeds', 'markdown_table', 'box_plots',
-           'severity_curves', 'report']
+__all__ = ['VARIANT_ORDER', 'AUTHORS_TESTS', 'LOG_COLUMNS', 'authors_results_file', 'authors_medians', 'level_value',
+           'order_columns', 'percent_scale', 'summarize', 'column_label', 'median_table', 'n_seeds', 'markdown_table',
+           'box_plots', 'severity_curves', 'report', 'training_log', 'training_curves', 'convergence_table']
 
 # %% ../nbs/08e_report.ipynb #47f96e0a
 VARIANT_ORDER = list(VARIANT_PARAMS)
@@ -122,7 +122,7 @@ def markdown_table(t:pd.DataFrame, # e.g. `median_table(...)`
     idx = list(t.index.names) if any(t.index.names) else ['']
     head = idx + [str(c) for c in t.columns]
     rows = []
-    for i, r in t.iterrows():
+    for i, *r in t.itertuples(name=None):   # row by row, each value in its column's own type (an int stays an int)
         i = i if isinstance(i, tuple) else (i,)
         rows.append([str(x) for x in i] + [_cell(v, digits) for v in r])
     line = lambda cells: '| ' + ' | '.join(cells) + ' |'
@@ -211,3 +211,67 @@ def report(run_dir, # a run directory with results.csv
     if close:
         for f in figs.values(): plt.close(f)
     return md
+
+# %% ../nbs/08e_report.ipynb #d9a001cc
+LOG_COLUMNS = ['job', 'variant', 'setting', 'seed', 'epoch', 'train_loss', 'valid_loss', 'accuracy', 'seconds']
+
+def training_log(run_dir # a run directory with results.csv and its jobs' `train_log.json`
+                ) -> pd.DataFrame:
+    "The per-epoch records of every job in the run's results table (jobs without a log are left out: compare `job` counts)."
+    rd = Path(run_dir); df = load_results(rd)
+    parts = []
+    for j in df[['job', 'variant', 'setting', 'seed']].drop_duplicates('job').itertuples(index=False):
+        jd = rd/'jobs'/j.job
+        p = next((q for q in (jd/'train_log.json', jd/'train_log.rank0.json') if q.is_file()), None)  # rank 0's under DDP
+        if p is None: continue
+        try: recs = json.loads(p.read_text())
+        except ValueError as e: raise RunDirError(f"{p}: not valid JSON ({e})") from None
+        if not isinstance(recs, list) or not all(isinstance(r, dict) and 'epoch' in r for r in recs):
+            raise RunDirError(f"{p}: not a list of epoch records")
+        if recs: parts.append(pd.DataFrame(recs).assign(job=j.job, variant=j.variant, setting=j.setting, seed=j.seed))
+    if not parts: return pd.DataFrame(columns=LOG_COLUMNS)
+    log = pd.concat(parts, ignore_index=True)
+    return log[[c for c in LOG_COLUMNS if c in log.columns] + [c for c in log.columns if c not in LOG_COLUMNS]]
+
+def _check_log(log, name='log'):
+    if not isinstance(log, pd.DataFrame) or not {'job', 'variant', 'setting', 'seed', 'epoch', 'accuracy'} <= set(log.columns):
+        raise ValueError(f"`{name}` must be a `training_log` (with validation accuracy per epoch)")
+    if not len(log): raise ValueError(f"`{name}` is empty: no job has a training log")
+
+def _per_epoch(log:pd.DataFrame, col:str) -> pd.DataFrame:
+    "`col` per (column label, epoch): median, min and max over seeds (accuracy in %)."
+    d = log.assign(label=column_label(log), v=log[col] * (100 if col == 'accuracy' else 1))
+    return d.groupby(['label', 'epoch']).v.agg(['median', 'min', 'max']).reset_index()
+
+def training_curves(log:pd.DataFrame, # `training_log(...)`
+                    out_dir=None, # write `training.png` here (None: don't save)
+                   ):
+    "Validation accuracy and training loss against the epoch, one line per variant (median over seeds, band = min..max)."
+    import matplotlib.pyplot as plt
+    _check_log(log)
+    panels = [('accuracy', 'validation accuracy (%)')] + ([('train_loss', 'training loss (incl. regularizer)')] if 'train_loss' in log else [])
+    fig, axs = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.4), squeeze=False)
+    for ax, (col, title) in zip(axs[0], panels):
+        q = _per_epoch(log, col)
+        for lab in order_columns(q.label.unique()):
+            g = q[q.label == lab]
+            ax.plot(g.epoch + 1, g['median'], marker='o', ms=3, label=lab)
+            ax.fill_between(g.epoch + 1, g['min'], g['max'], alpha=0.2)
+        ax.set_xlabel('epoch'); ax.set_title(title, fontsize=9); ax.grid(alpha=0.3)
+    axs[0][0].legend(fontsize=7); fig.tight_layout()
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True); fig.savefig(Path(out_dir)/'training.png', dpi=110)
+    return fig
+
+def convergence_table(log:pd.DataFrame # `training_log(...)`
+                     ) -> pd.DataFrame:
+    "Per variant column: seeds, epochs, the median final validation accuracy (%) and the median change over the last epoch (points)."
+    _check_log(log)
+    d = log.sort_values('epoch').assign(label=column_label(log.sort_values('epoch')))
+    per_job = d.groupby('job').agg(label=('label', 'first'), epochs=('epoch', 'size'), final=('accuracy', 'last'),
+                                   before=('accuracy', lambda a: a.iloc[-2] if len(a) > 1 else np.nan))
+    per_job['last_change'] = (per_job.final - per_job.before) * 100
+    t = per_job.groupby('label').agg(seeds=('final', 'size'), epochs=('epochs', 'median'),
+                                     valid_accuracy=('final', lambda a: 100 * a.median()), last_epoch_change=('last_change', 'median'))
+    if (t.epochs % 1 == 0).all(): t['epochs'] = t.epochs.astype(int)
+    return t.loc[order_columns(t.index)].rename_axis('variant')

@@ -12,7 +12,7 @@ from .robustness import COLUMNS, DEFAULT_GRIDS, GRID_FAMILY, grid_mean
 from .config import load_config, config_from_dict
 from .rundir import load_results, atomic_write, run_config, job_status
 from .report import (VARIANT_ORDER, AUTHORS_TESTS, authors_medians, severity_curves, markdown_table, column_label,
-                             order_columns, percent_scale)
+                             order_columns, percent_scale, training_log, training_curves, convergence_table)
 
 # %% auto #0
 __all__ = ['FAMILIES', 'SCORE_FAMILIES', 'STUDY_GRIDS', 'KEYS', 'DEEPFOOL_METRICS', 'SELECTION_RULE', 'BEGIN', 'END', 'MEASURES',
@@ -642,7 +642,7 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
                  correction:str='holm', # multiplicity adjustment of the verdict's p-values ('holm', 'bh' or 'none')
                  compare_to=None, # another final comparison (e.g. the short-training study): draw `effect_shift.png`
                 ) -> str:
-    "Write RUN_DIR/study.md and the study figures (trade-off, severity curves, effect shift); return the Markdown."
+    "Write RUN_DIR/study.md and the study figures (trade-off, severity curves, training curves, effect shift); return the Markdown."
     import matplotlib.pyplot as plt
     _check_correction(correction)
     if compare_to is not None and not Path(compare_to).is_dir(): raise FileNotFoundError(f"`compare_to` {compare_to} is not a directory")
@@ -662,10 +662,19 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
                                     "validation split (eval.split = \"valid\") only.", '']
         md += [selection_markdown(df, tol)]
     md += ['## Headline table (median over seeds)', '', markdown_table(headline_table(jobs), 2)]
+    log = training_log(rd)
+    train_fig = None
+    if len(log):
+        missing = jobs.job.nunique() - log.job.nunique()
+        md += ['## Training (validation split, per epoch)', '', "Validation accuracy and training loss per epoch (median over "
+               "seeds, band = min..max); the last epoch's change of validation accuracy shows whether training had levelled "
+               "off" + (f" ({missing} finished job(s) have no training log)" if missing else '') + ':', '',
+               '![training](figures/training.png)', '', markdown_table(convergence_table(log), 2), '']
+        train_fig = training_curves(log, rd/'figures')
     if sweep: md += ['The verdict needs the final comparison (one setting per variant on the test split).']
     elif split == 'valid': md += ['No verdict: this run was evaluated on the validation split.']
     else: md += _final_markdown(df, jobs, alpha, authors_csv, correction)
-    figs = [tradeoff_plot(jobs, rd/'figures'), *severity_curves(df, rd/'figures').values()]
+    figs = [tradeoff_plot(jobs, rd/'figures'), *severity_curves(df, rd/'figures').values(), *([train_fig] if train_fig else [])]
     if compare_to is not None:
         shift, fig = _shift_markdown(jobs, rd, compare_to, alpha, authors_csv, correction); md += shift; figs.append(fig)
     text = '\n'.join(md)
