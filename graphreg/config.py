@@ -107,7 +107,7 @@ class TrainConfig:
     mom:float = 0.9 # SGD momentum
     device:str = 'auto' # 'auto' (cuda if available), 'cpu', 'cuda', 'cuda:1', ...
     deterministic:bool = True # seed everything and use deterministic algorithms
-    precision:str = 'float32' # 'float32', or 'bf16': bfloat16 autocast and channels-last (see `BF16Training`)
+    precision:str = 'float32' # 'float32', or 'bf16': bfloat16 autocast (see `BF16Training`; slower on CPUs without native bf16)
 
 @dataclass
 class EvalConfig:

@@ -80,7 +80,7 @@ class BF16Training(Callback):
     def after_fit(self): self.learn.model.__dict__.pop('forward', None)
 
 class ChannelsLast(Callback):
-    "Train with the model and the image batches in the channels-last memory format (faster convolutions on CPUs)."
+    "Train with the model and the image batches in the channels-last memory format (measure first: see `benchmarks/README.md`)."
     order = 5
     def before_fit(self): self.learn.model.to(memory_format=torch.channels_last)
     def before_batch(self):
