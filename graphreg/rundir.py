@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .config import *
+from .checks import check_int
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'ROW_COLUMNS', 'atomic_write', 'Claim', 'package_versions', 'training_part', 'resolve_run_dir',
@@ -307,8 +308,9 @@ def job_progress(job_dir # a job's directory
                 ) -> dict:
     "Epochs trained, and the wall minutes spent training (`train_log.json`) and testing (the test records); NaN if unrecorded."
     jd = Path(job_dir)
-    try: epochs = json.loads((jd/'train_log.json').read_text())
-    except (FileNotFoundError, ValueError): epochs = []
+    log = next((p for p in (jd/'train_log.json', jd/'train_log.rank0.json') if p.is_file()), None)   # rank 0's under DDP
+    try: epochs = json.loads(log.read_text()) if log else []
+    except (OSError, ValueError): epochs = []
     epochs = [e for e in epochs if isinstance(e, dict) and 'seconds' in e] if isinstance(epochs, list) else []
     tests = [r['seconds'] for p in sorted((jd/'tests').glob('*.json')) if (r := read_json(p)) and 'seconds' in r]
     return dict(epochs=len(epochs), train_min=sum(e['seconds'] for e in epochs) / 60 if epochs else float('nan'),
@@ -329,6 +331,9 @@ def time_left(jobs:pd.DataFrame, # `list_jobs` of a run
               epochs:int, # epochs per job (the config's `train.epochs`)
              ) -> float:
     "Wall minutes of one worker the unfinished jobs still need, at the median epoch and test times of the finished ones; NaN if none has them."
+    if not isinstance(jobs, pd.DataFrame) or not {'status', 'epochs', 'train_min', 'test_min'} <= set(jobs.columns):
+        raise ValueError("`jobs` must be a `list_jobs` table (status, epochs, train_min, test_min)")
+    check_int(epochs, 'epochs', lo=1)
     done = jobs[jobs.status == 'done']
     per_epoch = (done.train_min / done.epochs.where(done.epochs > 0)).median()
     tests = done.test_min.median()
