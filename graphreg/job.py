@@ -17,7 +17,7 @@ __all__ = ['pick_device', 'seed_everything', 'TrainingDiverged', 'JobLog', 'BF16
            'dist_info', 'job_meta', 'train_job', 'run_job', 'label_rows', 'evaluate_job']
 
 # %% ../nbs/08c_job.ipynb #fa31e8ec
-import random
+import random, re
 from fastai.callback.core import Callback, CancelEpochException
 from fastai.torch_core import set_seed
 import fastai.callback.progress  # Learner.no_bar
@@ -144,32 +144,64 @@ def _rng_states(learn) -> dict:
     "Every random state a training epoch draws from: Python, NumPy, PyTorch (and CUDA), the training loader's own."
     d = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
              cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
-    rng = getattr(learn.dls.train, 'rng', None)
+    rng = getattr(_train_loader(learn), 'rng', None)
     d['loader'] = rng.getstate() if isinstance(rng, random.Random) else None
     return d
+
+def _train_loader(learn):
+    "The training loader that draws the shuffles (under DDP, the one fastai's `DistributedDL` wraps)."
+    dl = learn.dls.train
+    return dl.dl if type(dl).__name__ == 'DistributedDL' else dl
 
 def _set_rng_states(learn, d:dict):
     "Restore what `_rng_states` saved."
     random.setstate(d['python']); np.random.set_state(d['numpy']); torch.set_rng_state(d['torch'])
     if d['cuda'] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(d['cuda'])
-    if d['loader'] is not None: learn.dls.train.rng.setstate(d['loader'])
+    if d['loader'] is not None: _train_loader(learn).rng.setstate(d['loader'])
+
+def _distributed() -> bool:
+    "Whether this process is one of several in an initialized `torch.distributed` group."
+    return torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
 
 class EpochCheckpoint(Callback):
-    "Save the training state at every epoch's end; a fit that finds the file resumes after its last epoch."
+    "Save the training state at every epoch's end; a fit that finds the file resumes after its last epoch (also under DDP)."
     order = JobLog.order + 1   # after JobLog has logged the epoch
     def __init__(self,
-                 path, # the checkpoint file (e.g. JOB_DIR/checkpoint.pt)
+                 path, # the checkpoint file (e.g. JOB_DIR/checkpoint.pt); under DDP each rank keeps `<stem>.rank<r>.e<epoch><suffix>`
                  log:JobLog|None=None, # a JobLog whose records are saved and restored along
                 ):
         self.path, self.log, self.start = Path(path), log, 0
+
+    def rank_file(self, rank:int, epoch:int) -> Path:
+        "Rank `rank`'s checkpoint of epoch `epoch` under DDP."
+        return self.path.with_name(f"{self.path.stem}.rank{rank}.e{epoch}{self.path.suffix}")
+
+    def _rank_epochs(self, rank:int) -> set:
+        pat = re.compile(re.escape(self.path.stem) + rf"\.rank{rank}\.e(\d+)" + re.escape(self.path.suffix))
+        return {int(m[1]) for f in self.path.parent.glob(f"{self.path.stem}.rank{rank}.e*") if (m := pat.fullmatch(f.name))}
+
+    def _resume_file(self) -> Path|None:
+        "The checkpoint to resume from: the file, or under DDP this rank's file of the last epoch that every rank saved."
+        if not _distributed(): return self.path if self.path.exists() else None
+        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+        saved = [None] * world
+        torch.distributed.all_gather_object(saved, sorted(self._rank_epochs(rank)))
+        common = set.intersection(*map(set, saved))   # a rank killed while saving may lack the newest epoch
+        return self.rank_file(rank, max(common)) if common else None
+
     def before_fit(self):
         self.start = 0
-        if not self.path.exists(): return
-        try: d = torch.load(self.path, map_location='cpu', weights_only=False)
-        except Exception as e: raise ValueError(f"{self.path}: unreadable checkpoint ({type(e).__name__}: {e}); delete it to restart the job") from None
+        p = self._resume_file()
+        if p is None: return
+        try: d = torch.load(p, map_location='cpu', weights_only=False)
+        except Exception as e: raise ValueError(f"{p}: unreadable checkpoint ({type(e).__name__}: {e}); delete it to restart the job") from None
         if d.get('n_epoch') != self.n_epoch:
-            raise ValueError(f"{self.path}: a checkpoint of a {d.get('n_epoch')}-epoch fit, this fit has {self.n_epoch}")
-        self.learn.model.load_state_dict(d['model']); self.learn.opt.load_state_dict(d['opt'])
+            raise ValueError(f"{p}: a checkpoint of a {d.get('n_epoch')}-epoch fit, this fit has {self.n_epoch}")
+        world = torch.distributed.get_world_size() if _distributed() else 1
+        if d.get('world_size', 1) != world:
+            raise ValueError(f"{p}: saved by {d.get('world_size', 1)} process(es), this fit has {world}; resume with as many")
+        getattr(self.learn.model, 'module', self.learn.model).load_state_dict(d['model'])   # DDP wraps the model
+        self.learn.opt.load_state_dict(d['opt'])
         if self.log is not None: self.log.epochs = list(d['log'])
         self.start, self._rng = d['epoch'] + 1, d['rng']
     def before_epoch(self):
@@ -178,11 +210,16 @@ class EpochCheckpoint(Callback):
     def after_epoch(self):
         if self.epoch < self.start: return
         import io
+        ddp = _distributed()
         buf = io.BytesIO()
-        torch.save(dict(epoch=self.epoch, n_epoch=self.n_epoch, model=self.learn.model.state_dict(),
-                        opt=self.learn.opt.state_dict(), rng=_rng_states(self.learn),
+        torch.save(dict(epoch=self.epoch, n_epoch=self.n_epoch, model=getattr(self.learn.model, 'module', self.learn.model).state_dict(),
+                        opt=self.learn.opt.state_dict(), rng=_rng_states(self.learn), world_size=torch.distributed.get_world_size() if ddp else 1,
                         log=self.log.epochs if self.log is not None else []), buf)
-        atomic_write(self.path, buf.getvalue())
+        if not ddp: atomic_write(self.path, buf.getvalue()); return
+        rank = torch.distributed.get_rank()
+        atomic_write(self.rank_file(rank, self.epoch), buf.getvalue())
+        torch.distributed.barrier()        # every rank has this epoch: the older ones can go
+        for e in self._rank_epochs(rank) - {self.epoch}: self.rank_file(rank, e).unlink(missing_ok=True)
 
 # %% ../nbs/08c_job.ipynb #cb44bfa5
 def level_of(severity_name, severity) -> str:
@@ -264,18 +301,17 @@ def train_job(cfg:ExperimentConfig, # a resolved config
     learn = build_learner(cfg, job, dls)
     log = JobLog(jd/('train_log.json' if world == 1 else f'train_log.rank{rank}.json'))
     learn.add_cb(log)
+    learn.add_cb(EpochCheckpoint(jd/'checkpoint.pt', log))
     if world > 1:
         import fastai.distributed  # Learner.distrib_ctx
         _cpu_friendly_distributed_dl()
         with learn.distrib_ctx(sync_bn=False, cpu=pick_device(cfg.train.device).type == 'cpu'):
             train_learner(learn, cfg, progress and rank == 0)
-    else:
-        learn.add_cb(EpochCheckpoint(jd/'checkpoint.pt', log))
-        train_learner(learn, cfg, progress)
+    else: train_learner(learn, cfg, progress)
     model = round_to_stored(learn.model)
     if rank == 0:
         save_job_model(model, jd/'model.pt', model_spec(cfg, job, dls), job_meta(cfg, job))
-        (jd/'checkpoint.pt').unlink(missing_ok=True)
+        for p in [jd/'checkpoint.pt', *jd.glob('checkpoint.rank*.e*.pt')]: p.unlink(missing_ok=True)   # every rank's
     return model
 
 def run_job(cfg:ExperimentConfig, # a resolved config
