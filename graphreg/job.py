@@ -13,8 +13,9 @@ from .rundir import *
 
 # %% auto #0
 __all__ = ['pick_device', 'seed_everything', 'TrainingDiverged', 'JobLog', 'BF16Training', 'ChannelsLast', 'subset_dl',
-           'make_dls', 'build_learner', 'train_learner', 'EpochCheckpoint', 'level_of', 'run_test', 'run_tests',
-           'dist_info', 'job_meta', 'train_job', 'run_job', 'label_rows', 'evaluate_job']
+           'make_dls', 'build_learner', 'train_learner', 'shared_epoch', 'remove_checkpoints', 'EpochCheckpoint',
+           'level_of', 'run_test', 'run_tests', 'dist_info', 'job_meta', 'train_job', 'run_job', 'label_rows',
+           'evaluate_job']
 
 # %% ../nbs/08c_job.ipynb #fa31e8ec
 import random, re
@@ -163,31 +164,58 @@ def _distributed() -> bool:
     "Whether this process is one of several in an initialized `torch.distributed` group."
     return torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
 
+def shared_epoch(saved:list # per rank, the epochs whose checkpoints it holds
+                ) -> int|None:
+    "The last epoch whose checkpoint every rank holds; None if there is none."
+    if not isinstance(saved, (list, tuple)) or not saved: raise ValueError("`saved` must be a non-empty list (one entry per rank)")
+    common = set.intersection(*(set(s) for s in saved))
+    return max(common) if common else None
+
+def _opt_to_params(opt):
+    "Move every tensor of the optimizer state to its parameter's device (a checkpoint is loaded on the CPU)."
+    for p, st in opt.state.items():
+        for k, v in st.items():
+            if isinstance(v, torch.Tensor) and v.device != p.device: st[k] = v.to(p.device)
+
+def remove_checkpoints(job_dir # a job's directory
+                      ):
+    "Delete a job's epoch checkpoints: the single-process file, every DDP rank's, and any left half-written by a kill."
+    jd = Path(job_dir)
+    for p in [jd/'checkpoint.pt', *jd.glob('checkpoint.w*.rank*.e*.pt'), *jd.glob('.checkpoint*.tmp')]: p.unlink(missing_ok=True)
+
 class EpochCheckpoint(Callback):
     "Save the training state at every epoch's end; a fit that finds the file resumes after its last epoch (also under DDP)."
     order = JobLog.order + 1   # after JobLog has logged the epoch
     def __init__(self,
-                 path, # the checkpoint file (e.g. JOB_DIR/checkpoint.pt); under DDP each rank keeps `<stem>.rank<r>.e<epoch><suffix>`
+                 path, # the checkpoint file (e.g. JOB_DIR/checkpoint.pt); under DDP of W processes rank r keeps `<stem>.w<W>.rank<r>.e<epoch><suffix>`
                  log:JobLog|None=None, # a JobLog whose records are saved and restored along
                 ):
         self.path, self.log, self.start = Path(path), log, 0
 
-    def rank_file(self, rank:int, epoch:int) -> Path:
-        "Rank `rank`'s checkpoint of epoch `epoch` under DDP."
-        return self.path.with_name(f"{self.path.stem}.rank{rank}.e{epoch}{self.path.suffix}")
+    def _rank_file(self, world:int, rank:int, epoch:int) -> Path:
+        return self.path.with_name(f"{self.path.stem}.w{world}.rank{rank}.e{epoch}{self.path.suffix}")
 
-    def _rank_epochs(self, rank:int) -> set:
-        pat = re.compile(re.escape(self.path.stem) + rf"\.rank{rank}\.e(\d+)" + re.escape(self.path.suffix))
-        return {int(m[1]) for f in self.path.parent.glob(f"{self.path.stem}.rank{rank}.e*") if (m := pat.fullmatch(f.name))}
+    def _rank_epochs(self, world:int, rank:int) -> set:
+        pat = re.compile(re.escape(f"{self.path.stem}.w{world}.rank{rank}.e") + r"(\d+)" + re.escape(self.path.suffix))
+        return {int(m[1]) for f in self.path.parent.glob(f"{self.path.stem}.w{world}.rank{rank}.e*") if (m := pat.fullmatch(f.name))}
 
     def _resume_file(self) -> Path|None:
         "The checkpoint to resume from: the file, or under DDP this rank's file of the last epoch that every rank saved."
-        if not _distributed(): return self.path if self.path.exists() else None
+        ddp_files = sorted(self.path.parent.glob(f"{self.path.stem}.w*.rank*.e*{self.path.suffix}"))
+        if not _distributed():
+            if ddp_files: raise ValueError(f"{ddp_files[0]}: a checkpoint of a DDP fit; resume it under torch.distributed.run "
+                                           "with as many processes, or delete the job's checkpoint files to restart it")
+            return self.path if self.path.exists() else None
         rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+        if self.path.exists(): raise ValueError(f"{self.path}: the checkpoint of a single-process fit; resume it without "
+                                                "DDP, or delete it to restart the job")
+        other = [f for f in ddp_files if not f.name.startswith(f"{self.path.stem}.w{world}.")]
+        if other: raise ValueError(f"{other[0]}: a checkpoint of a DDP fit of another number of processes than {world}; "
+                                   "resume with as many, or delete the job's checkpoint files to restart it")
         saved = [None] * world
-        torch.distributed.all_gather_object(saved, sorted(self._rank_epochs(rank)))
-        common = set.intersection(*map(set, saved))   # a rank killed while saving may lack the newest epoch
-        return self.rank_file(rank, max(common)) if common else None
+        torch.distributed.all_gather_object(saved, sorted(self._rank_epochs(world, rank)))
+        e = shared_epoch(saved)   # a rank killed while saving may lack the newest epoch
+        return None if e is None else self._rank_file(world, rank, e)
 
     def before_fit(self):
         self.start = 0
@@ -201,7 +229,7 @@ class EpochCheckpoint(Callback):
         if d.get('world_size', 1) != world:
             raise ValueError(f"{p}: saved by {d.get('world_size', 1)} process(es), this fit has {world}; resume with as many")
         getattr(self.learn.model, 'module', self.learn.model).load_state_dict(d['model'])   # DDP wraps the model
-        self.learn.opt.load_state_dict(d['opt'])
+        self.learn.opt.load_state_dict(d['opt']); _opt_to_params(self.learn.opt)
         if self.log is not None: self.log.epochs = list(d['log'])
         self.start, self._rng = d['epoch'] + 1, d['rng']
     def before_epoch(self):
@@ -216,10 +244,10 @@ class EpochCheckpoint(Callback):
                         opt=self.learn.opt.state_dict(), rng=_rng_states(self.learn), world_size=torch.distributed.get_world_size() if ddp else 1,
                         log=self.log.epochs if self.log is not None else []), buf)
         if not ddp: atomic_write(self.path, buf.getvalue()); return
-        rank = torch.distributed.get_rank()
-        atomic_write(self.rank_file(rank, self.epoch), buf.getvalue())
+        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+        atomic_write(self._rank_file(world, rank, self.epoch), buf.getvalue())
         torch.distributed.barrier()        # every rank has this epoch: the older ones can go
-        for e in self._rank_epochs(rank) - {self.epoch}: self.rank_file(rank, e).unlink(missing_ok=True)
+        for e in self._rank_epochs(world, rank) - {self.epoch}: self._rank_file(world, rank, e).unlink(missing_ok=True)
 
 # %% ../nbs/08c_job.ipynb #cb44bfa5
 def level_of(severity_name, severity) -> str:
@@ -311,7 +339,7 @@ def train_job(cfg:ExperimentConfig, # a resolved config
     model = round_to_stored(learn.model)
     if rank == 0:
         save_job_model(model, jd/'model.pt', model_spec(cfg, job, dls), job_meta(cfg, job))
-        for p in [jd/'checkpoint.pt', *jd.glob('checkpoint.rank*.e*.pt')]: p.unlink(missing_ok=True)   # every rank's
+        remove_checkpoints(jd)   # every rank's
     return model
 
 def run_job(cfg:ExperimentConfig, # a resolved config
@@ -329,6 +357,7 @@ def run_job(cfg:ExperimentConfig, # a resolved config
     dls = make_dls(cfg, seed=job.seed, device=device)
     t0 = time.time()
     if not (jd/'model.pt').exists(): train_job(cfg, job, jd, dls, progress)
+    elif rank == 0: remove_checkpoints(jd)   # left by a kill between saving the model and deleting them
     train_s = time.time() - t0
     if rank != 0 or train_only: return None
     t1 = time.time()
