@@ -172,21 +172,33 @@ def _study(a) -> int:
 
 COMMANDS = dict(run=_run, eval=_eval, status=_status, report=_report, study=_study)
 
+def _stdout_gone() -> bool:
+    "Whether standard output is a pipe whose reader has gone (POLLERR); if so, point it at /dev/null so exiting stays quiet."
+    import select
+    try:
+        fd = sys.stdout.fileno()
+        pl = select.poll(); pl.register(fd, select.POLLOUT)
+        gone = any(m & select.POLLERR for _, m in pl.poll(0))
+    except (OSError, ValueError, AttributeError): return False   # not a real file (redirected in-process)
+    if gone: os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+    return gone
+
 def main(argv:list|None=None # arguments (default: sys.argv[1:])
         ) -> int:
     "Entry point of `graphreg`: 0 on success, 2 for a usage or config error, 130 on Ctrl-C, 1 (with the traceback) for a failure."
     p = make_parser()
     try: a = p.parse_args(argv)
     except SystemExit as e: return int(e.code or 0)
-    # fastai scripts a few layers with torch.jit.script at import, which torch >= 2.10 flags as deprecated on every run
-    warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)
     try:
-        rc = COMMANDS[a.command](a)
+        with warnings.catch_warnings():
+            # fastai scripts a few layers with torch.jit.script at import, which torch >= 2.10 flags as deprecated
+            warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)
+            rc = COMMANDS[a.command](a)
         sys.stdout.flush()   # a closed pipe shows here, not at exit
         return rc
-    except BrokenPipeError:   # the reader went away (`graphreg status RUN --jobs | head`): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+    except BrokenPipeError as e:
+        if _stdout_gone(): return 141   # the reader went away (`graphreg status RUN --jobs | head`): stop quietly
+        return _failure(a.command, e)   # a pipe of the command's own: a failure like any other
     except KeyboardInterrupt:
         print("graphreg: interrupted (finished jobs are kept, a job in training resumes from its last epoch; rerun to resume)",
               file=sys.stderr)
@@ -194,8 +206,12 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
     except Exception as e:
         from graphreg.experiments import ConfigError   # imported only now: `--help` stays light
         if isinstance(e, (UsageError, ConfigError)): return _error(e)
-        traceback.print_exc()
-        print(f"graphreg: {a.command} failed: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
+        return _failure(a.command, e)
+
+def _failure(command:str, e:BaseException) -> int:
+    "Exit code 1 with the traceback of the exception being handled."
+    traceback.print_exc()
+    print(f"graphreg: {command} failed: {type(e).__name__}: {e}", file=sys.stderr)
+    return 1
 
 if __name__ == '__main__' and 'IPython' not in sys.modules: sys.exit(main())  # `python -m graphreg.cli`
