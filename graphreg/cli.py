@@ -145,8 +145,8 @@ def _status(a) -> int:
     counts = jobs.status.value_counts()
     print(f"{rd}: {len(jobs)} jobs: " + ', '.join(f"{counts.get(k, 0)} {k if k != 'claimed' else 'running'}"
                                                    for k in ('done', 'claimed', 'trained', 'todo')))
-    done = jobs[jobs.status == 'done']
-    if len(done) and done.train_min.notna().any():
+    done = jobs[(jobs.status == 'done') & jobs.train_min.notna()]
+    if len(done):
         left, tests = time_left(jobs, cfg.train.epochs), done.test_min.median()
         print(f"wall time per finished job (median of {len(done)}): training {done.train_min.median():.0f} min"
               + (f", tests {tests:.0f} min" if tests == tests else '')

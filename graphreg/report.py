@@ -8,7 +8,7 @@ import math, json
 from pathlib import Path
 import numpy as np, pandas as pd
 from .config import VARIANT_PARAMS
-from .rundir import load_results, atomic_write, RunDirError
+from .rundir import load_results, atomic_write, RunDirError, job_log_file
 
 # %% auto #0
 __all__ = ['VARIANT_ORDER', 'AUTHORS_TESTS', 'LOG_COLUMNS', 'authors_results_file', 'authors_medians', 'level_value',
@@ -222,7 +222,7 @@ def training_log(run_dir # a run directory with results.csv and its jobs' `train
     parts = []
     for j in df[['job', 'variant', 'setting', 'seed']].drop_duplicates('job').itertuples(index=False):
         jd = rd/'jobs'/j.job
-        p = next((q for q in (jd/'train_log.json', jd/'train_log.rank0.json') if q.is_file()), None)  # rank 0's under DDP
+        p = job_log_file(jd)
         if p is None: continue
         try: recs = json.loads(p.read_text())
         except ValueError as e: raise RunDirError(f"{p}: not valid JSON ({e})") from None
@@ -268,8 +268,8 @@ def convergence_table(log:pd.DataFrame # `training_log(...)`
     "Per variant column: seeds, epochs, the median final validation accuracy (%) and the median change over the last epoch (points)."
     _check_log(log)
     d = log.sort_values('epoch').assign(label=column_label(log.sort_values('epoch')))
-    per_job = d.groupby('job').agg(label=('label', 'first'), epochs=('epoch', 'size'), final=('accuracy', 'last'),
-                                   before=('accuracy', lambda a: a.iloc[-2] if len(a) > 1 else np.nan))
+    per_job = d.groupby('job').agg(label=('label', 'first'), epochs=('epoch', 'size'), final=('accuracy', lambda a: a.iloc[-1]),
+                                   before=('accuracy', lambda a: a.iloc[-2] if len(a) > 1 else np.nan))   # the last two epochs, NaN or not
     per_job['last_change'] = (per_job.final - per_job.before) * 100
     t = per_job.groupby('label').agg(seeds=('final', 'size'), epochs=('epochs', 'median'),
                                      valid_accuracy=('final', lambda a: 100 * a.median()), last_epoch_change=('last_change', 'median'))

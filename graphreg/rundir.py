@@ -15,8 +15,8 @@ from .checks import check_int
 __all__ = ['MODEL_FORMAT', 'ROW_COLUMNS', 'atomic_write', 'Claim', 'package_versions', 'training_part', 'resolve_run_dir',
            'prepare_run_dir', 'model_spec', 'build_model', 'compact_state', 'round_to_stored', 'save_job_model',
            'read_model_file', 'load_model_file', 'RunDirError', 'read_rows', 'test_record', 'read_json', 'tests_left',
-           'job_rows', 'load_job_model', 'job_progress', 'list_jobs', 'time_left', 'load_results', 'run_config',
-           'merge_results', 'job_finished', 'job_status']
+           'job_rows', 'load_job_model', 'job_log_file', 'job_progress', 'list_jobs', 'time_left', 'load_results',
+           'run_config', 'merge_results', 'job_finished', 'job_status']
 
 # %% ../nbs/08b_rundir.ipynb #c3fe9d1a
 def atomic_write(path, # destination file
@@ -304,11 +304,17 @@ def load_job_model(run_dir, # a run directory
     if not p.exists(): raise FileNotFoundError(f"job {jid!r} of {run_dir} has no saved model (not trained yet, or trained before models were saved)")
     return load_model_file(p, device)
 
+def job_log_file(job_dir # a job's directory
+                ) -> Path|None:
+    "The job's training log: `train_log.json`, or rank 0's `train_log.rank0.json` under DDP (the newer if both); None if neither."
+    logs = [p for p in (Path(job_dir)/'train_log.json', Path(job_dir)/'train_log.rank0.json') if p.is_file()]
+    return max(logs, key=lambda p: p.stat().st_mtime) if logs else None
+
 def job_progress(job_dir # a job's directory
                 ) -> dict:
     "Epochs trained, and the wall minutes spent training (`train_log.json`) and testing (the test records); NaN if unrecorded."
     jd = Path(job_dir)
-    log = next((p for p in (jd/'train_log.json', jd/'train_log.rank0.json') if p.is_file()), None)   # rank 0's under DDP
+    log = job_log_file(jd)
     try: epochs = json.loads(log.read_text()) if log else []
     except (OSError, ValueError): epochs = []
     epochs = [e for e in epochs if isinstance(e, dict) and 'seconds' in e] if isinstance(epochs, list) else []
@@ -331,8 +337,8 @@ def time_left(jobs:pd.DataFrame, # `list_jobs` of a run
               epochs:int, # epochs per job (the config's `train.epochs`)
              ) -> float:
     "Wall minutes of one worker the unfinished jobs still need, at the median epoch and test times of the finished ones; NaN if none has them."
-    if not isinstance(jobs, pd.DataFrame) or not {'status', 'epochs', 'train_min', 'test_min'} <= set(jobs.columns):
-        raise ValueError("`jobs` must be a `list_jobs` table (status, epochs, train_min, test_min)")
+    if not isinstance(jobs, pd.DataFrame) or not {'status', 'model', 'epochs', 'train_min', 'test_min'} <= set(jobs.columns):
+        raise ValueError("`jobs` must be a `list_jobs` table (status, model, epochs, train_min, test_min)")
     check_int(epochs, 'epochs', lo=1)
     done = jobs[jobs.status == 'done']
     per_epoch = (done.train_min / done.epochs.where(done.epochs > 0)).median()
@@ -340,7 +346,8 @@ def time_left(jobs:pd.DataFrame, # `list_jobs` of a run
     left = jobs[jobs.status != 'done']
     if not len(left): return 0.0
     if not (np.isfinite(per_epoch) and np.isfinite(tests)): return float('nan')
-    return float(((epochs - left.epochs).clip(lower=0) * per_epoch).sum() + len(left) * tests)
+    to_train = (epochs - left.epochs).clip(lower=0).where(~left.model.astype(bool), 0)   # a saved model needs no training
+    return float((to_train * per_epoch).sum() + len(left) * tests)
 
 # %% ../nbs/08b_rundir.ipynb #7781cbff
 def load_results(run_dir # a run directory (or its results.csv)

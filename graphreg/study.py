@@ -597,6 +597,7 @@ def _fmt_effects(et:pd.DataFrame, correction:str, baseline:str) -> pd.DataFrame:
 def _final_markdown(df, jobs, alpha, authors_csv, correction) -> list:
     "The verdict, the Laplacian term's share and the masking check of a final comparison, as Markdown lines."
     vt = verdict_table(jobs, alpha, authors_csv=authors_csv, correction=correction)
+    if not len(vt): return ['## Verdict', '', 'No verdict yet: no variant to compare with Vanilla has finished a job.']
     fam = f"{CORRECTIONS[correction]}-adjusted over its {len(vt)} tests" if correction != 'none' else 'no multiplicity correction'
     md = [f'## Verdict (two-sided Mann–Whitney U against Vanilla, α = {alpha:g}, {fam}; the verdict is on the adjusted p; '
           "authors' CIFAR-10 medians at their single severity, for the direction only)", '', markdown_table(format_verdicts(vt, correction))]
@@ -617,20 +618,23 @@ def _final_markdown(df, jobs, alpha, authors_csv, correction) -> list:
     return md
 
 # %% ../nbs/10_study.ipynb #6baf1a30
-def _shift_markdown(jobs, run_dir:Path, compare_to, alpha, authors_csv, correction) -> tuple:
-    "The effect-shift section (figure and verdicts side by side) of `study_report`'s `compare_to`."
+def _shift_markdown(jobs, run_dir:Path, compare_to, alpha, authors_csv, correction, verdicts=True) -> tuple:
+    "The effect-shift section (figure and, for test-split runs with verdicts in both, the verdicts side by side) of `study_report`'s `compare_to`."
     other = Path(compare_to)
     labels = (other.name, run_dir.name) if other.name != run_dir.name else (str(other), str(run_dir))
     short = job_table(load_results(other))
     fig = effect_shift_plot(short, jobs, labels, out_dir=run_dir/'figures')
-    vt = [verdict_table(j, alpha, authors_csv=authors_csv, correction=correction) for j in (short, jobs)]
+    md = [f'## Effect shift: {labels[0]} → {labels[1]}', '', f"Each variant's difference to Vanilla (median, bootstrap "
+          f"95% CI) in {labels[0]} (circles) and {labels[1]} (squares):", '', '![effect shift](figures/effect_shift.png)', '']
+    vt = [verdict_table(j, alpha, authors_csv=authors_csv, correction=correction) for j in (short, jobs)] if verdicts else []
+    if not verdicts or not all(len(t) for t in vt):
+        return md + ['No verdicts side by side: ' + ('this run has no verdict (evaluated on the validation split).' if not verdicts else
+                     'a study has no variant to compare with Vanilla yet.'), ''], fig
     vs = verdict_shift(*vt, labels=labels)
     tab = pd.DataFrame({'claim': vs.claim, 'variant': vs.variant, "authors' Δ (CIFAR-10)": vs.authors_diff.map(_num)}
                        | {f'{l} {h}': vs[f'{l} {c}'].map(f) for l in labels
                           for h, c, f in (('Δ', 'diff', _num), ('p adj.', 'p_adj', _pval), ('verdict', 'verdict', str))})
-    return ([f'## Effect shift: {labels[0]} → {labels[1]}', '', f"Each variant's difference to Vanilla (median, bootstrap "
-             f"95% CI) in {labels[0]} (circles) and {labels[1]} (squares):", '', '![effect shift](figures/effect_shift.png)', '',
-             f"The verdicts side by side (each study's p {CORRECTIONS[correction]}-adjusted over its own table; the "
+    return (md + [f"The verdicts side by side (each study's p {CORRECTIONS[correction]}-adjusted over its own table; the "
              "authors' Δ is their variant's CIFAR-10 median minus their Vanilla's, at their single severity):", '',
              markdown_table(tab.set_index('claim')), ''], fig)
 
@@ -647,9 +651,11 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
     _check_correction(correction)
     if compare_to is not None and not Path(compare_to).is_dir(): raise FileNotFoundError(f"`compare_to` {compare_to} is not a directory")
     rd = Path(run_dir)
+    if compare_to is not None and Path(compare_to).resolve() == rd.resolve(): raise ValueError("`compare_to` is `run_dir` itself")
     df = load_results(rd)
     if not len(df): raise ValueError(f"`run_dir` {rd}: the results table is empty (no finished job yet)")
-    split = load_config(rd/'config.toml').eval.split if (rd/'config.toml').is_file() else 'unknown'
+    cfg = load_config(rd/'config.toml') if (rd/'config.toml').is_file() else None
+    split = cfg.eval.split if cfg else 'unknown'
     jobs = job_table(df)
     sweep = (jobs.groupby('variant').setting.nunique() > 1).any()
     if sweep and compare_to is not None: raise ValueError("`compare_to` needs a final comparison (one setting per variant) in `run_dir`")
@@ -666,8 +672,9 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
     train_fig = None
     if len(log):
         missing = jobs.job.nunique() - log.job.nunique()
-        md += ['## Training (validation split, per epoch)', '', "Validation accuracy and training loss per epoch (median over "
-               "seeds, band = min..max); the last epoch's change of validation accuracy shows whether training had levelled "
+        held = 'test split: the config holds out no validation split' if cfg and cfg.data.valid_pct == 0 else 'validation split'
+        md += [f'## Training ({held}, per epoch)', '', "Held-out accuracy and training loss per epoch (median over "
+               "seeds, band = min..max); the last epoch's change of held-out accuracy shows whether training had levelled "
                "off" + (f" ({missing} finished job(s) have no training log)" if missing else '') + ':', '',
                '![training](figures/training.png)', '', markdown_table(convergence_table(log), 2), '']
         train_fig = training_curves(log, rd/'figures')
@@ -676,7 +683,8 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
     else: md += _final_markdown(df, jobs, alpha, authors_csv, correction)
     figs = [tradeoff_plot(jobs, rd/'figures'), *severity_curves(df, rd/'figures').values(), *([train_fig] if train_fig else [])]
     if compare_to is not None:
-        shift, fig = _shift_markdown(jobs, rd, compare_to, alpha, authors_csv, correction); md += shift; figs.append(fig)
+        shift, fig = _shift_markdown(jobs, rd, compare_to, alpha, authors_csv, correction, verdicts=split != 'valid')
+        md += shift; figs.append(fig)
     text = '\n'.join(md)
     atomic_write(rd/'study.md', text)
     if close:
@@ -695,7 +703,9 @@ def run_study(run_dir, # a run directory written by `graphreg run`
     "The study report of a run (written to RUN_DIR/study.md, figures included); optionally write the chosen values into `write_final`."
     rd = Path(run_dir)
     if not rd.is_dir(): raise FileNotFoundError(f"`run_dir` {run_dir} is not a directory")
-    if write_final is not None and (rd/'config.toml').is_file():   # the rule must see every job of the sweep
+    if write_final is not None:   # the rule must see every job of the sweep
+        if not (rd/'config.toml').is_file():
+            raise ValueError(f"`write_final`: {rd} has no config.toml, so whether its sweep is complete cannot be checked")
         st = job_status(run_config(rd), rd)
         left = [k for k, v in st.items() if v != 'done']
         if left: raise ValueError(f"`write_final`: {len(left)} of the {len(st)} jobs of {rd} are not finished "
