@@ -20,7 +20,7 @@ __all__ = ['FAMILIES', 'SCORE_FAMILIES', 'STUDY_GRIDS', 'KEYS', 'DEEPFOOL_METRIC
            'selected_variants', 'severity_grids', 'selection_markdown', 'apply_selection', 'median_ci', 'rank_test',
            'median_diff_ci', 'headline_table', 'stats_table', 'adjust_pvalues', 'verdict', 'verdict_table',
            'effect_table', 'masking_check', 'effect_shift_plot', 'verdict_shift', 'tradeoff_plot', 'format_verdicts',
-           'study_report', 'run_study']
+           'format_effects', 'format_verdict_shift', 'study_report', 'run_study']
 
 # %% ../nbs/10_study.ipynb #15c6adc1
 FAMILIES = {'gaussian_noise': 'Gaussian noise', 'fgsm_pixel': 'FGSM before normalization',
@@ -585,14 +585,30 @@ def format_verdicts(vt:pd.DataFrame, # a `verdict_table`
                       "authors' Vanilla": vt.authors_vanilla.map(_num), "authors' variant": vt.authors_variant.map(_num)})
     return t.set_index('claim')
 
-def _fmt_effects(et:pd.DataFrame, correction:str, baseline:str) -> pd.DataFrame:
-    "An `effect_table` (or `masking_check`) as strings for Markdown."
+def format_effects(et:pd.DataFrame, # an `effect_table`, or a `masking_check` (its `attack` column read as the measure)
+                   correction:str, # the correction its `p_adj` came from (a key of `CORRECTIONS`)
+                   baseline:str='Vanilla', # the reference variant, the name of its column
+                  ) -> pd.DataFrame:
+    "An `effect_table` (or `masking_check`) as strings, one row per measure (or attack), for `markdown_table`."
+    if 'measure' not in et and 'attack' in et: et = et.rename(columns={'attack': 'measure'})
     t = pd.DataFrame({'measure': et.measure.map(lambda m: MEASURES.get(m, m)), 'variant': et.variant, 'n': et.n.astype(str),
                       baseline: et.baseline_median.map(_num), 'variant median': et['median'].map(_num),
                       'Δ median [95% CI]': list(map(_ci, et['diff'], et.ci_low, et.ci_high)), 'p': et.p.map(_pval),
                       f'p adj. ({CORRECTIONS[correction]})': et.p_adj.map(_pval)})
     if 'conclusion' in et: t['conclusion'] = et.conclusion
     return t.set_index('measure')
+
+def format_verdict_shift(vs:pd.DataFrame, # a `verdict_shift` table
+                         labels=('short training', 'converged'), # the labels it was made with
+                        ) -> pd.DataFrame:
+    "A `verdict_shift` table as strings, one row per claim and variant, for `markdown_table`."
+    if not isinstance(vs, pd.DataFrame) or not {'claim', 'variant', 'authors_diff'} <= set(vs.columns) or \
+       not all(f'{l} {c}' in vs for l in labels for c in ('diff', 'p_adj', 'verdict')):
+        raise ValueError(f"`vs` must be a `verdict_shift` table made with `labels` {labels!r}")
+    t = pd.DataFrame({'claim': vs.claim, 'variant': vs.variant, "authors' Δ (CIFAR-10)": vs.authors_diff.map(_num)}
+                     | {f'{l} {h}': vs[f'{l} {c}'].map(f) for l in labels
+                        for h, c, f in (('Δ', 'diff', _num), ('p adj.', 'p_adj', _pval), ('verdict', 'verdict', str))})
+    return t.set_index('claim')
 
 def _final_markdown(df, jobs, alpha, authors_csv, correction) -> list:
     "The verdict, the Laplacian term's share and the masking check of a final comparison, as Markdown lines."
@@ -605,7 +621,7 @@ def _final_markdown(df, jobs, alpha, authors_csv, correction) -> list:
     md += ['## Gradient-masking check (does the gain under PGD L∞ survive AutoAttack and Square?)', '']
     if not (mc.n > 0).any(): md += ['Not measured: this run has no PGD, AutoAttack or Square rows with a common ε.', '']
     else:
-        tab = _fmt_effects(mc.rename(columns={'attack': 'measure'}), correction, 'Vanilla').reset_index()
+        tab = format_effects(mc, correction, 'Vanilla').reset_index()
         md += [f"Difference to Vanilla of each attack's mean accuracy over the ε all the attacks were run at "
                f"({mc.eps.iloc[0]}); p adjusted over the check's {int((mc.n > 0).sum())} tests, a family of its own.", '',
                markdown_table(tab.rename(columns={'measure': 'attack'}).set_index('variant'))]
@@ -614,7 +630,7 @@ def _final_markdown(df, jobs, alpha, authors_csv, correction) -> list:
         st = jobs.groupby('variant').setting.first()
         md += [f"## The Laplacian term on top of Parseval (Proposed+Parseval [{st['Proposed+Parseval']}] against Parseval [{st['Parseval']}])", '',
                f"Difference of medians with a two-sample bootstrap 95% CI; p adjusted over these {len(et)} tests, a family "
-               "of its own (a second question, kept apart from the verdict's family).", '', markdown_table(_fmt_effects(et, correction, 'Parseval'))]
+               "of its own (a second question, kept apart from the verdict's family).", '', markdown_table(format_effects(et, correction, 'Parseval'))]
     return md
 
 # %% ../nbs/10_study.ipynb #6baf1a30
@@ -630,13 +646,10 @@ def _shift_markdown(jobs, run_dir:Path, compare_to, alpha, authors_csv, correcti
     if not verdicts or not all(len(t) for t in vt):
         return md + ['No verdicts side by side: ' + ('this run has no verdict (evaluated on the validation split).' if not verdicts else
                      'a study has no variant to compare with Vanilla yet.'), ''], fig
-    vs = verdict_shift(*vt, labels=labels)
-    tab = pd.DataFrame({'claim': vs.claim, 'variant': vs.variant, "authors' Δ (CIFAR-10)": vs.authors_diff.map(_num)}
-                       | {f'{l} {h}': vs[f'{l} {c}'].map(f) for l in labels
-                          for h, c, f in (('Δ', 'diff', _num), ('p adj.', 'p_adj', _pval), ('verdict', 'verdict', str))})
+    tab = format_verdict_shift(verdict_shift(*vt, labels=labels), labels)
     return (md + [f"The verdicts side by side (each study's p {CORRECTIONS[correction]}-adjusted over its own table; the "
              "authors' Δ is their variant's CIFAR-10 median minus their Vanilla's, at their single severity):", '',
-             markdown_table(tab.set_index('claim')), ''], fig)
+             markdown_table(tab), ''], fig)
 
 def study_report(run_dir, # a run directory of `graphreg run` (selection sweep or final comparison)
                  tol:float=1.0, # the selection rule's clean-accuracy tolerance (points)
