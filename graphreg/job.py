@@ -177,11 +177,16 @@ def _opt_to_params(opt):
         for k, v in st.items():
             if isinstance(v, torch.Tensor) and v.device != p.device: st[k] = v.to(p.device)
 
+def _rank_checkpoint(path:Path, world='*', rank='*', epoch='*') -> Path:
+    "Under DDP, the checkpoint of `rank` of `world` processes at `epoch` next to `path`; '*' leaves a part a glob wildcard."
+    return path.with_name(f"{path.stem}.w{world}.rank{rank}.e{epoch}{path.suffix}")
+
 def remove_checkpoints(job_dir # a job's directory
                       ):
     "Delete a job's epoch checkpoints: the single-process file, every DDP rank's, and any left half-written by a kill."
     jd = Path(job_dir)
-    for p in [jd/'checkpoint.pt', *jd.glob('checkpoint.w*.rank*.e*.pt'), *jd.glob('.checkpoint*.tmp')]: p.unlink(missing_ok=True)
+    for p in [jd/'checkpoint.pt', *jd.glob(_rank_checkpoint(jd/'checkpoint.pt').name), *jd.glob('.checkpoint*.tmp')]:
+        p.unlink(missing_ok=True)
 
 class EpochCheckpoint(Callback):
     "Save the training state at every epoch's end; a fit that finds the file resumes after its last epoch (also under DDP)."
@@ -192,16 +197,14 @@ class EpochCheckpoint(Callback):
                 ):
         self.path, self.log, self.start = Path(path), log, 0
 
-    def _rank_file(self, world:int, rank:int, epoch:int) -> Path:
-        return self.path.with_name(f"{self.path.stem}.w{world}.rank{rank}.e{epoch}{self.path.suffix}")
-
     def _rank_epochs(self, world:int, rank:int) -> set:
-        pat = re.compile(re.escape(f"{self.path.stem}.w{world}.rank{rank}.e") + r"(\d+)" + re.escape(self.path.suffix))
-        return {int(m[1]) for f in self.path.parent.glob(f"{self.path.stem}.w{world}.rank{rank}.e*") if (m := pat.fullmatch(f.name))}
+        pre, post = _rank_checkpoint(self.path, world, rank, '\0').name.split('\0')
+        pat = re.compile(re.escape(pre) + r'(\d+)' + re.escape(post))
+        return {int(m[1]) for f in self.path.parent.glob(_rank_checkpoint(self.path, world, rank).name) if (m := pat.fullmatch(f.name))}
 
     def _resume_file(self) -> Path|None:
         "The checkpoint to resume from: the file, or under DDP this rank's file of the last epoch that every rank saved."
-        ddp_files = sorted(self.path.parent.glob(f"{self.path.stem}.w*.rank*.e*{self.path.suffix}"))
+        ddp_files = sorted(self.path.parent.glob(_rank_checkpoint(self.path).name))
         if not _distributed():
             if ddp_files: raise ValueError(f"{ddp_files[0]}: a checkpoint of a DDP fit; resume it under torch.distributed.run "
                                            "with as many processes, or delete the job's checkpoint files to restart it")
@@ -209,13 +212,13 @@ class EpochCheckpoint(Callback):
         rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
         if self.path.exists(): raise ValueError(f"{self.path}: the checkpoint of a single-process fit; resume it without "
                                                 "DDP, or delete it to restart the job")
-        other = [f for f in ddp_files if not f.name.startswith(f"{self.path.stem}.w{world}.")]
+        other = [f for f in ddp_files if not f.match(_rank_checkpoint(self.path, world).name)]
         if other: raise ValueError(f"{other[0]}: a checkpoint of a DDP fit of another number of processes than {world}; "
                                    "resume with as many, or delete the job's checkpoint files to restart it")
         saved = [None] * world
         torch.distributed.all_gather_object(saved, sorted(self._rank_epochs(world, rank)))
         e = shared_epoch(saved)   # a rank killed while saving may lack the newest epoch
-        return None if e is None else self._rank_file(world, rank, e)
+        return None if e is None else _rank_checkpoint(self.path, world, rank, e)
 
     def before_fit(self):
         self.start = 0
@@ -245,9 +248,9 @@ class EpochCheckpoint(Callback):
                         log=self.log.epochs if self.log is not None else []), buf)
         if not ddp: atomic_write(self.path, buf.getvalue()); return
         rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
-        atomic_write(self._rank_file(world, rank, self.epoch), buf.getvalue())
+        atomic_write(_rank_checkpoint(self.path, world, rank, self.epoch), buf.getvalue())
         torch.distributed.barrier()        # every rank has this epoch: the older ones can go
-        for e in self._rank_epochs(world, rank) - {self.epoch}: self._rank_file(world, rank, e).unlink(missing_ok=True)
+        for e in self._rank_epochs(world, rank) - {self.epoch}: _rank_checkpoint(self.path, world, rank, e).unlink(missing_ok=True)
 
 # %% ../nbs/08c_job.ipynb #cb44bfa5
 def level_of(severity_name, severity) -> str:
