@@ -12,10 +12,10 @@ from .config import *
 from .rundir import *
 
 # %% auto #0
-__all__ = ['pick_device', 'seed_everything', 'TrainingDiverged', 'JobLog', 'BF16Training', 'ChannelsLast', 'subset_dl',
-           'make_dls', 'build_learner', 'train_learner', 'shared_epoch', 'remove_checkpoints', 'EpochCheckpoint',
-           'level_of', 'run_test', 'run_tests', 'dist_info', 'job_meta', 'train_job', 'run_job', 'label_rows',
-           'evaluate_job']
+__all__ = ['CHECKPOINT', 'pick_device', 'seed_everything', 'TrainingDiverged', 'JobLog', 'BF16Training', 'ChannelsLast',
+           'subset_dl', 'make_dls', 'build_learner', 'train_learner', 'shared_epoch', 'remove_checkpoints',
+           'EpochCheckpoint', 'level_of', 'run_test', 'run_tests', 'dist_info', 'job_meta', 'train_job', 'run_job',
+           'label_rows', 'evaluate_job']
 
 # %% ../nbs/08c_job.ipynb #fa31e8ec
 import random, re
@@ -181,12 +181,13 @@ def _rank_checkpoint(path:Path, world='*', rank='*', epoch='*') -> Path:
     "Under DDP, the checkpoint of `rank` of `world` processes at `epoch` next to `path`; '*' leaves a part a glob wildcard."
     return path.with_name(f"{path.stem}.w{world}.rank{rank}.e{epoch}{path.suffix}")
 
+CHECKPOINT = 'checkpoint.pt'   # a job's epoch checkpoint, in its directory
+
 def remove_checkpoints(job_dir # a job's directory
                       ):
     "Delete a job's epoch checkpoints: the single-process file, every DDP rank's, and any left half-written by a kill."
-    jd = Path(job_dir)
-    for p in [jd/'checkpoint.pt', *jd.glob(_rank_checkpoint(jd/'checkpoint.pt').name), *jd.glob('.checkpoint*.tmp')]:
-        p.unlink(missing_ok=True)
+    ck = Path(job_dir)/CHECKPOINT
+    for p in [ck, *ck.parent.glob(_rank_checkpoint(ck).name), *ck.parent.glob(f".{ck.stem}*.tmp")]: p.unlink(missing_ok=True)
 
 class EpochCheckpoint(Callback):
     "Save the training state at every epoch's end; a fit that finds the file resumes after its last epoch (also under DDP)."
@@ -332,7 +333,7 @@ def train_job(cfg:ExperimentConfig, # a resolved config
     learn = build_learner(cfg, job, dls)
     log = JobLog(jd/('train_log.json' if world == 1 else f'train_log.rank{rank}.json'))
     learn.add_cb(log)
-    learn.add_cb(EpochCheckpoint(jd/'checkpoint.pt', log))
+    learn.add_cb(EpochCheckpoint(jd/CHECKPOINT, log))
     if world > 1:
         import fastai.distributed  # Learner.distrib_ctx
         _cpu_friendly_distributed_dl()
