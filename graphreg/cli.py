@@ -50,6 +50,8 @@ def make_parser() -> argparse.ArgumentParser:
                        '(claimed by a worker), trained (tests left), todo; --jobs lists them.')
     s.add_argument('run_dir', help='a run directory written by `graphreg run`')
     s.add_argument('--jobs', action='store_true', help='list every job with its state and the tests it lacks')
+    s.add_argument('--recent', type=int, default=6, metavar='N',
+                   help='time the rest at the pace of the N jobs that finished last (default: 6; 0: every finished job)')
     q = sub.add_parser('report', help='redraw the median table and box plots of a run directory',
                        description='Write RUN_DIR/medians.md and RUN_DIR/figures/<test>.png from RUN_DIR/results.csv and print the table.')
     q.add_argument('run_dir', help='a run directory written by `graphreg run`')
@@ -140,15 +142,19 @@ def _eval(a) -> int:
 
 def _status(a) -> int:
     rd = _run_dir(a.run_dir)
-    from graphreg.experiments import list_jobs, run_config, time_left
+    from graphreg.experiments import finished_jobs, list_jobs, run_config, time_left
+    if a.recent < 0: raise UsageError(f"--recent {a.recent}: must be 0 (every finished job) or more")
     with _inputs(): jobs, cfg = list_jobs(rd), run_config(rd)
     counts = jobs.status.value_counts()
     print(f"{rd}: {len(jobs)} jobs: " + ', '.join(f"{counts.get(k, 0)} {k if k != 'claimed' else 'running'}"
                                                    for k in ('done', 'claimed', 'trained', 'todo')))
-    done = jobs[(jobs.status == 'done') & jobs.train_min.notna()]
+    timed = jobs[jobs.train_min.notna() | (jobs.status != 'done')]      # jobs finished before timing was recorded say nothing
+    done = finished_jobs(timed, a.recent or None)
     if len(done):
-        left, tests = time_left(jobs, cfg.train.epochs), done.test_min.median()
-        print(f"wall time per finished job (median of {len(done)}): training {done.train_min.median():.0f} min"
+        left, tests = time_left(timed, cfg.train.epochs, a.recent or None), done.test_min.median()
+        n_done = int((timed.status == 'done').sum())
+        print(f"wall time per finished job (median of {'' if len(done) == n_done else f'the last {len(done)} of '}{n_done}): "
+              f"training {done.train_min.median():.0f} min"
               + (f", tests {tests:.0f} min" if tests == tests else '')
               + (f"; left: about {left / 60:.1f} h of one worker's time" if left > 0 else ''))
     if a.jobs: print(jobs.round(1).to_string(index=False))

@@ -15,8 +15,8 @@ from .checks import check_int
 __all__ = ['MODEL_FORMAT', 'ROW_COLUMNS', 'atomic_write', 'Claim', 'package_versions', 'training_part', 'resolve_run_dir',
            'prepare_run_dir', 'model_spec', 'build_model', 'compact_state', 'round_to_stored', 'save_job_model',
            'read_model_file', 'load_model_file', 'RunDirError', 'read_rows', 'test_record', 'read_json', 'tests_left',
-           'job_rows', 'load_job_model', 'job_log_file', 'job_progress', 'list_jobs', 'time_left', 'load_results',
-           'run_config', 'merge_results', 'job_finished', 'job_status']
+           'job_rows', 'load_job_model', 'job_log_file', 'job_progress', 'list_jobs', 'time_left', 'finished_jobs',
+           'load_results', 'run_config', 'merge_results', 'job_finished', 'job_status']
 
 # %% ../nbs/08b_rundir.ipynb #c3fe9d1a
 def atomic_write(path, # destination file
@@ -312,15 +312,16 @@ def job_log_file(job_dir # a job's directory
 
 def job_progress(job_dir # a job's directory
                 ) -> dict:
-    "Epochs trained, and the wall minutes spent training (`train_log.json`) and testing (the test records); NaN if unrecorded."
+    "Epochs trained, the wall minutes spent training (`train_log.json`) and testing (the test records; NaN if unrecorded), and when it finished (NaT if not)."
     jd = Path(job_dir)
     log = job_log_file(jd)
     try: epochs = json.loads(log.read_text()) if log else []
     except (OSError, ValueError): epochs = []
     epochs = [e for e in epochs if isinstance(e, dict) and 'seconds' in e] if isinstance(epochs, list) else []
     tests = [r['seconds'] for p in sorted((jd/'tests').glob('*.json')) if (r := read_json(p)) and 'seconds' in r]
+    finished = (read_json(jd/'done') or {}).get('finished')
     return dict(epochs=len(epochs), train_min=sum(e['seconds'] for e in epochs) / 60 if epochs else float('nan'),
-                test_min=sum(tests) / 60 if tests else float('nan'))
+                test_min=sum(tests) / 60 if tests else float('nan'), finished=pd.to_datetime(finished, errors='coerce', utc=True))
 
 def list_jobs(run_dir # a run directory
              ) -> pd.DataFrame:
@@ -335,12 +336,13 @@ def list_jobs(run_dir # a run directory
 
 def time_left(jobs:pd.DataFrame, # `list_jobs` of a run
               epochs:int, # epochs per job (the config's `train.epochs`)
+              recent:int|None=None, # time only the `recent` jobs that finished last (the pace now); None: every finished job
              ) -> float:
     "Wall minutes of one worker the unfinished jobs still need, at the median epoch and test times of the finished ones; NaN if none has them."
     if not isinstance(jobs, pd.DataFrame) or not {'status', 'model', 'epochs', 'train_min', 'test_min'} <= set(jobs.columns):
         raise ValueError("`jobs` must be a `list_jobs` table (status, model, epochs, train_min, test_min)")
     check_int(epochs, 'epochs', lo=1)
-    done = jobs[jobs.status == 'done']
+    done = finished_jobs(jobs, recent)
     per_epoch = (done.train_min / done.epochs.where(done.epochs > 0)).median()
     tests = done.test_min.median()
     left = jobs[jobs.status != 'done']
@@ -348,6 +350,16 @@ def time_left(jobs:pd.DataFrame, # `list_jobs` of a run
     if not (np.isfinite(per_epoch) and np.isfinite(tests)): return float('nan')
     to_train = (epochs - left.epochs).clip(lower=0).where(~left.model.astype(bool), 0)   # a saved model needs no training
     return float((to_train * per_epoch).sum() + len(left) * tests)
+
+def finished_jobs(jobs:pd.DataFrame, # `list_jobs` of a run
+                  recent:int|None=None, # keep the `recent` that finished last (those without a time count as oldest); None: all
+                 ) -> pd.DataFrame:
+    "The finished jobs of `jobs`, the last `recent` of them by finishing time."
+    done = jobs[jobs.status == 'done']
+    if recent is None: return done
+    check_int(recent, 'recent', lo=1)
+    if 'finished' not in jobs.columns: raise ValueError("`jobs` has no `finished` column: `recent` needs a `list_jobs` table")
+    return done.sort_values('finished', na_position='first', kind='stable').tail(recent)
 
 # %% ../nbs/08b_rundir.ipynb #7781cbff
 def load_results(run_dir # a run directory (or its results.csv)
