@@ -156,7 +156,9 @@ def _status(a) -> int:
         print(f"wall time per finished job (median of {'' if len(done) == n_done else f'the last {len(done)} of '}{n_done}): "
               f"training {done.train_min.median():.0f} min"
               + (f", tests {tests:.0f} min" if tests == tests else '')
-              + (f"; left: about {left / 60:.1f} h of one worker's time" if left > 0 else ''))
+              + (f"; left: about {left / 60:.1f} h of one worker's time" if left > 0 else '')
+              + (f" (about {left / 60 / running:.1f} h of wall time for the {running} workers running now)"
+                 if left > 0 and (running := int(counts.get('claimed', 0))) > 1 else ''))
     if a.jobs: print(jobs.round(1).to_string(index=False))
     return 0
 
