@@ -159,7 +159,7 @@ def _status(a) -> int:
               + (f"; left: about {left / 60:.1f} h of one worker's time" if left > 0 else '')
               + (f" (about {left / 60 / running:.1f} h of wall time for the {running} workers running now)"
                  if left > 0 and (running := int(counts.get('claimed', 0))) > 1 else ''))
-    if a.jobs: print(jobs.round(1).to_string(index=False))
+    if a.jobs: print(jobs.round(dict(train_min=1, test_min=1)).to_string(index=False))
     return 0
 
 def _report(a) -> int:
