@@ -7,6 +7,7 @@ from __future__ import annotations
 import math, json
 from pathlib import Path
 import numpy as np, pandas as pd
+from .checks import check_int
 from .config import VARIANT_PARAMS
 from .rundir import load_results, atomic_write, RunDirError, job_log_file
 
@@ -111,14 +112,17 @@ def n_seeds(df:pd.DataFrame) -> dict:
     return s.groupby('col').seed.nunique().to_dict()
 
 def _cell(v, digits):
+    "A float with `digits` decimals, or 3 significant digits where those decimals would show fewer than two (0.0034)."
     if isinstance(v, (float, np.floating)):
-        return '' if pd.isna(v) else f"{v:.{digits}f}" if abs(v) >= 0.5 or v == 0 else f"{v:.3g}"
+        return '' if pd.isna(v) else f"{v:.{digits}f}" if abs(v) >= min(0.5, 10.0 ** (1 - digits)) or v == 0 else f"{v:.3g}"
     return str(v)
 
 def markdown_table(t:pd.DataFrame, # e.g. `median_table(...)`
                    digits:int=1, # decimals shown
                   ) -> str:
     "A Markdown table (one header row, index columns first)."
+    if not isinstance(t, pd.DataFrame): raise TypeError(f"`t` must be a DataFrame, got {type(t).__name__}")
+    check_int(digits, 'digits', lo=0)
     idx = list(t.index.names) if any(t.index.names) else ['']
     head = idx + [str(c) for c in t.columns]
     rows = []
