@@ -146,7 +146,7 @@ def _status(a) -> int:
     if a.recent < 0: raise UsageError(f"--recent {a.recent}: must be 0 (every finished job) or more")
     with _inputs(): jobs, cfg = list_jobs(rd), run_config(rd)
     counts = jobs.status.value_counts()
-    print(f"{rd}: {len(jobs)} jobs: " + ', '.join(f"{counts.get(k, 0)} {k if k != 'claimed' else 'running'}"
+    print(f"{rd}: {len(jobs)} job{'s' * (len(jobs) != 1)}: " + ', '.join(f"{counts.get(k, 0)} {k if k != 'claimed' else 'running'}"
                                                    for k in ('done', 'claimed', 'trained', 'todo')))
     timed = jobs[jobs.train_min.notna() | (jobs.status != 'done')]      # jobs finished before timing was recorded say nothing
     done = finished_jobs(timed, a.recent or None)
@@ -159,6 +159,10 @@ def _status(a) -> int:
               + (f"; left: about {left / 60:.1f} h of one worker's time" if left > 0 else '')
               + (f" (about {left / 60 / running:.1f} h of wall time for the {running} workers running now)"
                  if left > 0 and (running := int(counts.get('claimed', 0))) > 1 else ''))
+    elif (jobs.status != 'done').any(): print("no job has finished yet: no time estimate")
+    for r in jobs[jobs.status == 'claimed'].itertuples():
+        n_left = len([t for t in r.tests_left.split(',') if t])
+        print(f"running: {r.job} ({f'tests, {n_left} left' if r.model else f'epoch {r.epochs} of {cfg.train.epochs} done'})")
     if a.jobs: print(jobs.round(dict(train_min=1, test_min=1)).to_string(index=False))
     return 0
 
