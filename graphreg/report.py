@@ -114,7 +114,7 @@ def n_seeds(df:pd.DataFrame) -> dict:
 def _cell(v, digits):
     "A float with `digits` decimals, or 3 significant digits where those decimals would show fewer than two (0.0034)."
     if isinstance(v, (float, np.floating)):
-        return '' if pd.isna(v) else f"{v:.{digits}f}" if abs(v) >= min(0.5, 10.0 ** (1 - digits)) or v == 0 else f"{v:.3g}"
+        return '' if pd.isna(v) else f"{v:.{digits}f}" if round(abs(v), digits) >= min(0.5, 10.0 ** (1 - digits)) or v == 0 else f"{v:.3g}"
     return str(v)
 
 def markdown_table(t:pd.DataFrame, # e.g. `median_table(...)`
