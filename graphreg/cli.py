@@ -159,7 +159,8 @@ def _status(a) -> int:
               + (f"; left: about {left / 60:.1f} h of one worker's time" if left > 0 else '')
               + (f" (about {left / 60 / running:.1f} h of wall time for the {running} workers running now)"
                  if left > 0 and (running := int(counts.get('claimed', 0))) > 1 else ''))
-    elif (jobs.status != 'done').any(): print("no job has finished yet: no time estimate")
+    elif (jobs.status != 'done').any():   # finished jobs from before timing was recorded cannot time the rest either
+        print(f"no {'job has finished' if not (jobs.status == 'done').any() else 'finished job has its times'} yet: no time estimate")
     for r in jobs[jobs.status == 'claimed'].itertuples():
         n_left = len([t for t in r.tests_left.split(',') if t])
         print(f"running: {r.job} ({f'tests, {n_left} left' if r.model else f'epoch {r.epochs} of {cfg.train.epochs} done'})")
