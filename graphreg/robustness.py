@@ -520,8 +520,15 @@ def _project(adv, x, eps, norm):
     else: d = d * (eps / d.flatten(1).norm(dim=1).clamp_min(1e-12)).clamp(max=1).view(-1, *[1] * (x.ndim - 1))
     return (x + d).clamp(0, 1)
 
-def _ensemble_accuracy(m, batches, epss, names, norm, n_classes, steps, n_queries, seed, silent):
-    "Robust accuracy (correct images, long tensor per ε) under the attacks `names` run one after the other"
+def _ensemble_rows(test, model, dl, eps, norm, names, steps, n_queries, n, bs, seed, silent, min_classes=2, params={}):
+    "Tidy rows of `test`: robust accuracy per ε under the attacks `names`, each run on what the ones before left correct"
+    epss = _grid(eps, 'eps', _check_eps)
+    norm = _check_norm(norm)
+    n_queries, seed = check_int(n_queries, 'n_queries', lo=1), check_int(seed, 'seed', lo=0)
+    _torchattacks()
+    m, batches, n_classes = prepare(model, dl, n, bs)
+    if n_classes < min_classes:
+        raise ValueError(f"`model` has {n_classes} classes: {'APGD-T' if 'apgd-t' in names else 'the attack'} needs at least {min_classes}")
     dev = model_device(m)
     robust = torch.zeros(len(epss), dtype=torch.long, device=dev); total = 0
     with eval_mode(m), frozen_weights(m):
@@ -540,7 +547,10 @@ def _ensemble_accuracy(m, batches, epss, names, norm, n_classes, steps, n_querie
                     with torch.no_grad(): ok[idx] = m(adv).argmax(1) == y[idx]
                 robust[i] += ok.sum()
             total += len(y)
-    return robust, total
+    acc = (robust.double() / total).cpu()
+    kw = params | dict(n_queries=n_queries, seed=seed)
+    return rows_frame([make_row(f'{test}_{NORMS[norm]}', 'accuracy', acc[i], total, 'eps', e, e, **kw)
+                       for i, e in enumerate(epss)])
 
 # %% ../nbs/07_robustness.ipynb #f3e3f50b
 def autoattack_accuracy(model, # a trained `nn.Module` (logits out, [0,1] images in) or a fastai `Learner`
@@ -556,19 +566,10 @@ def autoattack_accuracy(model, # a trained `nn.Module` (logits out, [0,1] images
                         silent:bool=False # no progress bar
                        ) -> pd.DataFrame:
     "Robust accuracy under AutoAttack (torchattacks' attacks, Croce & Hein's standard budgets) of radius `eps`"
-    epss = _grid(eps, 'eps', _check_eps)
-    norm = _check_norm(norm)
     check_choice(version, 'version', AUTOATTACK_VERSIONS)
-    steps, n_queries, seed = check_int(steps, 'steps', lo=1), check_int(n_queries, 'n_queries', lo=1), check_int(seed, 'seed', lo=0)
-    _torchattacks()
-    m, batches, n_classes = prepare(model, dl, n, bs)
-    if n_classes < 4: raise ValueError(f"`model` has {n_classes} classes: APGD-T's DLR loss needs at least 4")
-    robust, total = _ensemble_accuracy(m, batches, epss, AUTOATTACK_VERSIONS[version], norm, n_classes, steps,
-                                       n_queries, seed, silent)
-    acc = (robust.double() / total).cpu()
-    kw = dict(version=version, steps=steps, n_queries=n_queries, seed=seed)
-    return rows_frame([make_row(f'autoattack_{NORMS[norm]}', 'accuracy', acc[i], total, 'eps', e, e, **kw)
-                       for i, e in enumerate(epss)])
+    steps = check_int(steps, 'steps', lo=1)
+    return _ensemble_rows('autoattack', model, dl, eps, norm, AUTOATTACK_VERSIONS[version], steps, n_queries, n, bs, seed,
+                          silent, min_classes=4, params=dict(version=version, steps=steps))   # APGD-T's DLR loss needs 4
 
 # %% ../nbs/07_robustness.ipynb #b5ba876e
 def square_accuracy(model, # a trained `nn.Module` (logits out, [0,1] images in) or a fastai `Learner`
@@ -582,16 +583,7 @@ def square_accuracy(model, # a trained `nn.Module` (logits out, [0,1] images in)
                     silent:bool=False # no progress bar
                    ) -> pd.DataFrame:
     "Robust accuracy under the gradient-free Square attack (torchattacks) of radius `eps`"
-    epss = _grid(eps, 'eps', _check_eps)
-    norm = _check_norm(norm)
-    n_queries, seed = check_int(n_queries, 'n_queries', lo=1), check_int(seed, 'seed', lo=0)
-    _torchattacks()
-    m, batches, n_classes = prepare(model, dl, n, bs)
-    robust, total = _ensemble_accuracy(m, batches, epss, ('square',), norm, n_classes, 1, n_queries, seed, silent)
-    acc = (robust.double() / total).cpu()
-    kw = dict(n_queries=n_queries, seed=seed)
-    return rows_frame([make_row(f'square_{NORMS[norm]}', 'accuracy', acc[i], total, 'eps', e, e, **kw)
-                       for i, e in enumerate(epss)])
+    return _ensemble_rows('square', model, dl, eps, norm, ('square',), 1, n_queries, n, bs, seed, silent)
 
 # %% ../nbs/07_robustness.ipynb #1b8052e6
 def model_blocks(model:nn.Module, # the model
