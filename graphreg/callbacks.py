@@ -217,11 +217,13 @@ def parseval_step_(w:Tensor, # a weight (out, ...) updated in place
             w2[rows] = (1 + beta) * ws - beta * (ws @ ws.T) @ ws
     return w
 
-def parseval_weights(model:nn.Module) -> list[Tensor]:
+def parseval_weights(model:nn.Module # the network
+                    ) -> list[Tensor]:
     "The weights of the convolutions and linear layers of `model`."
     return [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
 
-def parseval_distance(model:nn.Module) -> float:
+def parseval_distance(model:nn.Module # the network
+                     ) -> float:
     "Σ over the conv/linear weights of ||W Wᵀ − I||_F, W reshaped to (out, rest): 0 for Parseval tight frames."
     with torch.no_grad():
         return sum(float(torch.linalg.matrix_norm(w2 @ w2.T - torch.eye(len(w2), device=w.device)))

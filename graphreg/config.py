@@ -175,7 +175,8 @@ def _legacy_tests(d:dict) -> dict:
         else: out[name] = ps
     return out
 
-def check_tests(d):
+def check_tests(d:dict # the `[tests]` table: test name -> its parameters
+               ) -> dict:
     "Validate the `[tests]` table (test name -> parameters), filling in defaults; old test names are translated."
     if not isinstance(d, dict) or not d: _err('tests', f"at least one test is required (one of {', '.join(TESTS)})")
     out = {}

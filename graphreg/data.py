@@ -92,11 +92,16 @@ class TensorImageDataset:
 
 class TensorDL(DataLoader):
     "fastai `DataLoader` over a `TensorImageDataset` that builds each batch with one tensor indexing."
-    def __init__(self, dataset:TensorImageDataset=None, bs:int=100, shuffle:bool=False, drop_last:bool=False,
+    def __init__(self, dataset:TensorImageDataset=None, # the images and labels
+                 bs:int=100, # batch size
+                 shuffle:bool=False, # a new random order every epoch
+                 drop_last:bool=False, # drop the last batch when it is smaller than `bs`
                  seed:int|None=None, # seed of the shuffling order (None: fastai's global seeding)
-                 **kwargs):
+                 **kwargs # other fastai `DataLoader` arguments (`num_workers` must be 0 or None: batches are built in-process)
+                ):
         check_int(bs, 'bs', lo=1); check_int(seed, 'seed', lo=0, none_ok=True)
-        kwargs.pop('num_workers', None)
+        if kwargs.pop('num_workers', None) not in (None, 0):
+            raise ValueError("`num_workers` must be 0 or None: a TensorDL builds each batch in-process by one tensor indexing")
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, num_workers=0, **kwargs)
         self.seed = seed
         if seed is not None: self.rng = random.Random(seed)
@@ -115,11 +120,19 @@ class TensorDL(DataLoader):
 # %% ../nbs/06_data.ipynb #5e4dea1c
 class ImageTensorDataLoaders(DataLoaders):
     "fastai `DataLoaders` (train, valid) plus the official `test` loader, `stats`, `n_classes`, `in_channels`, `vocab`."
-    def __init__(self, *loaders, path='.', device=None, test:TensorDL|None=None, stats=None, n_classes:int|None=None,
-                 in_channels:int|None=None, vocab=None, split:dict|None=None):
+    def __init__(self, *loaders, # the train and valid `TensorDL`s
+                 path='.', # fastai's `path` (where `Learner.export` writes)
+                 device=None, # where batches go (None: where they are)
+                 test:TensorDL|None=None, # the official test split's loader
+                 stats=None, # per-channel (mean, std) of the training images, used by the model's normalization
+                 n_classes:int|None=None, # number of classes
+                 in_channels:int|None=None, # image channels
+                 vocab=None, # class names (default: '0', '1', ...)
+                 split:dict|None=None # how the validation split was made: valid_pct, split_seed and the split sizes
+                ):
         super().__init__(*loaders, path=path, device=device)
         self.test, self.stats, self.n_classes, self.in_channels = test, stats, n_classes, in_channels
-        self.split = split   # how the validation split was made: valid_pct, split_seed and the split sizes
+        self.split = split
         self.vocab = list(vocab) if vocab is not None else [str(i) for i in range(n_classes or 0)]
         if device is not None and test is not None: test.to(device)
 

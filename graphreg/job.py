@@ -45,7 +45,8 @@ class TrainingDiverged(RuntimeError):
 class JobLog(Callback):
     "Record each epoch's mean training loss (incl. regularizer), validation metrics, wall and CPU time into a JSON file; stop on a non-finite loss."
     order = 90
-    def __init__(self, path): self.path, self.epochs = Path(path), []
+    def __init__(self, path # the JSON file the epochs are written to
+                ): self.path, self.epochs = Path(path), []
     def before_epoch(self): self.tot, self.n, self.t0, self.c0 = 0.0, 0, time.time(), time.process_time()
     def after_batch(self):
         if not self.training: return
@@ -131,7 +132,10 @@ def build_learner(cfg:ExperimentConfig, # a resolved config
     if 'beta' in hp: cbs.append(ParsevalCallback(beta=hp['beta']))
     return paper_learner(dls, model, cbs=cbs, wd=cfg.train.wd, mom=cfg.train.mom)
 
-def train_learner(learn, cfg:ExperimentConfig, progress:bool=True):
+def train_learner(learn, # the job's Learner, callbacks attached
+                  cfg:ExperimentConfig, # the run's config (its `[train]` table is used)
+                  progress:bool=True # fastai's progress bars
+                 ):
     "Train with the paper's two-phase LR recipe (`fit_paper`), with or without progress bars."
     from graphreg.callbacks import fit_paper
     t = cfg.train
@@ -254,7 +258,9 @@ class EpochCheckpoint(Callback):
         for e in self._rank_epochs(world, rank) - {self.epoch}: _rank_checkpoint(self.path, world, rank, e).unlink(missing_ok=True)
 
 # %% ../nbs/08c_job.ipynb #cb44bfa5
-def level_of(severity_name, severity) -> str:
+def level_of(severity_name, # a row's `severity_name` ('' or NaN for a test without one)
+             severity # its severity
+            ) -> str:
     "A severity as text: 'snr_db=15', or '-' for a test without one."
     if not isinstance(severity_name, str) or not severity_name or severity is None or (isinstance(severity, float) and math.isnan(severity)): return '-'
     return f"{severity_name}={float(severity):g}"

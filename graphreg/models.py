@@ -132,7 +132,8 @@ def count_parameters(model:nn.Module, # any PyTorch module
     if not isinstance(model, nn.Module): raise TypeError(f"`model` must be an nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
-def relu_modules(model:nn.Module) -> list[nn.ReLU]:
+def relu_modules(model:nn.Module # the network
+                ) -> list[nn.ReLU]:
     "The `nn.ReLU` modules of `model`, in registration order (= forward order for `PreActResNet18`)."
     if not isinstance(model, nn.Module): raise TypeError(f"`model` must be an nn.Module, got {type(model).__name__}")
     return [m for m in model.modules() if isinstance(m, nn.ReLU)]

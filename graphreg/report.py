@@ -61,7 +61,8 @@ def level_value(level:str # a level string such as 'snr_db=15' or '-'
     try: return float(str(level).split('=', 1)[1])
     except (IndexError, ValueError): return -math.inf
 
-def order_columns(cols) -> list:
+def order_columns(cols # column labels made by `column_label`
+                 ) -> list:
     "Column labels ('variant' or 'variant [setting]') in the paper's variant order, then by setting; unknown variants last."
     rank = lambda c: VARIANT_ORDER.index(c.split(' [')[0]) if c.split(' [')[0] in VARIANT_ORDER else len(VARIANT_ORDER)
     return sorted(cols, key=lambda c: (rank(c), c))
@@ -84,7 +85,8 @@ def summarize(df:pd.DataFrame, # a results table
     s.loc[acc, 'value'] *= 100
     return s
 
-def column_label(s:pd.DataFrame) -> pd.Series:
+def column_label(s:pd.DataFrame # rows with `variant` and `setting` columns (e.g. `summarize`'s)
+                ) -> pd.Series:
     "The variant, or 'variant [setting]' when the table holds several settings of that variant."
     n = s.groupby('variant').setting.transform('nunique')
     return s.variant.where(n == 1, s.variant + ' [' + s.setting + ']')
@@ -106,7 +108,8 @@ def median_table(df:pd.DataFrame, # a results table
     t.columns.name = None
     return t
 
-def n_seeds(df:pd.DataFrame) -> dict:
+def n_seeds(df:pd.DataFrame # tidy result rows of a run
+           ) -> dict:
     "Number of finished seeds per column label."
     s = summarize(df); s['col'] = column_label(s)
     return s.groupby('col').seed.nunique().to_dict()

@@ -76,7 +76,8 @@ def _check_images(x, y):
     if y.min() < 0: raise ValueError(f"`dl` gives a negative label {y.min().item()}")
 
 # %% ../nbs/07_robustness.ipynb #ae44ff6b
-def collect_batches(dl, n:int|None=None, # a DataLoader (fastai or torch) or an `(x, y)` pair of tensors; at most `n` images
+def collect_batches(dl, # a DataLoader (fastai or torch) or an `(x, y)` pair of tensors
+                    n:int|None=None, # at most `n` images (None: all)
                     bs:int=100, # batch size used when `dl` is a pair of tensors
                     device=None # where to put the batches (default: where they are)
                    ) -> list[tuple[Tensor, Tensor]]:

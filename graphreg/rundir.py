@@ -110,14 +110,17 @@ def package_versions() -> dict:
     out['cuda'] = torch.version.cuda if torch.cuda.is_available() else None
     return out
 
-def training_part(cfg:ExperimentConfig) -> dict:
+def training_part(cfg:ExperimentConfig # a resolved config
+                 ) -> dict:
     "The part of a config every trained model depends on (variants and seeds may grow, tests may change)."
     d = cfg.to_dict()
     for k in ('variants', 'seeds', 'run_dir', 'name', 'tests', 'eval'): d.pop(k)
     d['train'].pop('device')
     return d
 
-def resolve_run_dir(cfg:ExperimentConfig, run_dir=None) -> Path:
+def resolve_run_dir(cfg:ExperimentConfig, # a resolved config
+                    run_dir=None # an explicit run directory (wins over the config's)
+                   ) -> Path:
     "The run directory: `run_dir`, else the config's `run_dir`, else runs/<name>."
     return Path(run_dir or cfg.run_dir or Path('runs')/cfg.name)
 
@@ -243,7 +246,9 @@ def read_rows(path # a rows CSV of a run directory (`tests/<test>.csv`, an old `
     return df
 
 # %% ../nbs/08b_rundir.ipynb #c3ba1063
-def test_record(cfg:ExperimentConfig, name:str) -> dict:
+def test_record(cfg:ExperimentConfig, # a resolved config
+                name:str # one of its tests
+               ) -> dict:
     "What the rows of test `name` depend on: its parameters and the evaluation settings."
     return dict(test=name, params=cfg.tests[name], eval=asdict(cfg.eval))
 
@@ -415,7 +420,9 @@ def job_finished(cfg:ExperimentConfig, # the run's config
     if train_only: return (jd/'model.pt').exists() or (jd/'done').exists()
     return (jd/'done').exists() and not tests_left(cfg, jd)
 
-def job_status(cfg:ExperimentConfig, run_dir) -> dict:
+def job_status(cfg:ExperimentConfig, # a resolved config
+               run_dir # its run directory
+              ) -> dict:
     "Job id -> 'done' (trained, every test current), 'claimed' (a worker holds it), 'trained' (model saved, tests left) or 'todo'."
     rd = Path(run_dir)
     def one(jd):
