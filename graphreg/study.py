@@ -11,6 +11,7 @@ from scipy import stats
 from .robustness import COLUMNS, DEFAULT_GRIDS, GRID_FAMILY, grid_mean
 from .config import load_config, config_from_dict
 from .rundir import load_results, atomic_write, run_config, job_status
+from .checks import check_number
 from .report import (VARIANT_ORDER, AUTHORS_TESTS, authors_medians, severity_curves, markdown_table, column_label,
                              order_columns, percent_scale, training_log, training_curves, convergence_table)
 
@@ -19,8 +20,8 @@ __all__ = ['FAMILIES', 'SCORE_FAMILIES', 'STUDY_GRIDS', 'KEYS', 'DEEPFOOL_METRIC
            'CORRECTIONS', 'CLAIMS', 'MASKING_ATTACKS', 'parse_setting', 'job_table', 'setting_table', 'select_settings',
            'selected_variants', 'severity_grids', 'selection_markdown', 'apply_selection', 'median_ci', 'rank_test',
            'median_diff_ci', 'headline_table', 'stats_table', 'adjust_pvalues', 'verdict', 'verdict_table',
-           'effect_table', 'masking_check', 'effect_shift_plot', 'verdict_shift', 'tradeoff_plot', 'format_verdicts',
-           'format_effects', 'format_verdict_shift', 'study_report', 'run_study']
+           'effect_table', 'eps_text', 'masking_check', 'effect_shift_plot', 'verdict_shift', 'tradeoff_plot',
+           'format_verdicts', 'format_effects', 'format_verdict_shift', 'study_report', 'run_study']
 
 # %% ../nbs/10_study.ipynb #15c6adc1
 FAMILIES = {'gaussian_noise': 'Gaussian noise', 'fgsm_pixel': 'FGSM before normalization',
@@ -432,6 +433,13 @@ def _common_eps_jobs(df:pd.DataFrame, attacks:list) -> tuple:
     means = acc[same(sev, eps)].groupby(['job', 'test']).value.mean().unstack() * percent_scale(df)
     return df[KEYS].drop_duplicates('job').set_index('job').join(means).reset_index(), eps
 
+def eps_text(eps:float # an attack radius in [0, 1] pixel units
+            ) -> str:
+    "`eps` as the literature writes it: '2/255' when it is a multiple of 0.5/255, else 4 significant digits."
+    check_number(eps, 'eps', lo=0)
+    k = eps * 255 * 2
+    return f"{round(k) / 2:g}/255" if round(k) > 0 and abs(k - round(k)) < 1e-6 else f"{eps:.4g}"
+
 def _masking_conclusion(g:pd.DataFrame, alpha:float, measured:list, n_eps:int) -> str:
     "The conclusion of the masking check from one variant's rows."
     if 'pgd_linf' not in measured or len(measured) < 2: return 'not measured'
@@ -462,7 +470,7 @@ def masking_check(df:pd.DataFrame, # a results table (`graphreg run`) of a final
     rows = [dict(variant=v, attack=a, **(et.loc[(v, a), cols].to_dict() if (v, a) in et.index else dict.fromkeys(cols, np.nan) | {'n': 0}))
             for v in variants if v in set(jobs.variant) for a in MASKING_ATTACKS]
     out = pd.DataFrame(rows, columns=['variant', 'attack'] + cols).astype({'n': int})
-    out['eps'] = ', '.join(f"{e:.4g}" for e in eps)
+    out['eps'] = ', '.join(eps_text(e) for e in eps)
     out['conclusion'] = out.variant.map({v: _masking_conclusion(g, alpha, measured, len(eps)) for v, g in out.groupby('variant')})
     return out
 
