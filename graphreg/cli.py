@@ -148,8 +148,9 @@ def _status(a) -> int:
     counts = jobs.status.value_counts()
     print(f"{rd}: {len(jobs)} job{'s' * (len(jobs) != 1)}: " + ', '.join(f"{counts.get(k, 0)} {k if k != 'claimed' else 'running'}"
                                                    for k in ('done', 'claimed', 'trained', 'todo')))
-    per = jobs.groupby(['variant', 'setting'], sort=False).status.agg(lambda s: f"{int((s == 'done').sum())}/{len(s)}")
-    if len(per) > 1 and (jobs.status != "done").any(): print("done per setting: " + ', '.join(f"{v}{'' if s == '-' else f' [{s}]'} {x}" for (v, s), x in per.items()))
+    if (jobs.status != 'done').any() and len(per := jobs.groupby(['variant', 'setting'], sort=False).status) > 1:
+        print("done per setting: " + ', '.join(f"{v}{'' if s == '-' else f' [{s}]'} {int((g == 'done').sum())}/{len(g)}"
+                                               for (v, s), g in per))
     timed = jobs[jobs.train_min.notna() | (jobs.status != 'done')]      # jobs finished before timing was recorded say nothing
     done = finished_jobs(timed, a.recent or None)
     if len(done):

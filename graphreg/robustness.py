@@ -521,7 +521,7 @@ def _project(adv, x, eps, norm):
     else: d = d * (eps / d.flatten(1).norm(dim=1).clamp_min(1e-12)).clamp(max=1).view(-1, *[1] * (x.ndim - 1))
     return (x + d).clamp(0, 1)
 
-def _ensemble_rows(test, model, dl, eps, norm, names, steps, n_queries, n, bs, seed, silent, min_classes=2, params={}):
+def _ensemble_rows(test, model, dl, eps, norm, names, steps, n_queries, n, bs, seed, silent, min_classes=2, params=None):
     "Tidy rows of `test`: robust accuracy per ε under the attacks `names`, each run on what the ones before left correct"
     epss = _grid(eps, 'eps', _check_eps)
     norm = _check_norm(norm)
@@ -549,7 +549,7 @@ def _ensemble_rows(test, model, dl, eps, norm, names, steps, n_queries, n, bs, s
                 robust[i] += ok.sum()
             total += len(y)
     acc = (robust.double() / total).cpu()
-    kw = params | dict(n_queries=n_queries, seed=seed)
+    kw = (params or {}) | dict(n_queries=n_queries, seed=seed)
     return rows_frame([make_row(f'{test}_{NORMS[norm]}', 'accuracy', acc[i], total, 'eps', e, e, **kw)
                        for i, e in enumerate(epss)])
 
