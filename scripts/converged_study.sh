@@ -4,7 +4,7 @@
 # final comparison on the test split (40 jobs), then both study reports. Every step is resumable: rerun the script
 # after a kill and it goes on where it stopped (finished jobs are skipped, a job killed in training resumes from its
 # last epoch, the selection's choice is rewritten identically).
-# It is long: on a 2-core CPU a job takes 25-65 minutes of training and a further 10 (selection) to 20-40 (final,
+# It is long: on a 2-core CPU a job takes 23-65 minutes of training and a further 10 (selection) to 20-40 (final,
 # AutoAttack included) minutes of tests per worker, 40-45 hours of wall time in all with two workers; a GPU
 # (`WORKERS=4 DEVICE=cuda`) takes minutes per job.
 #   nohup bash scripts/converged_study.sh > converged_study.log 2>&1 &
