@@ -67,6 +67,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="multiplicity adjustment of the verdict's p-values: holm (family-wise error, default), bh (false discovery rate) or none")
     t.add_argument('--compare-to', metavar='RUN_DIR', help="another final comparison (e.g. the short-training study): "
                    "draw each variant's difference to Vanilla in both, figures/effect_shift.png")
+    t.add_argument('--share-baseline', metavar='RUN_DIR', help="a run of Parseval at Proposed+Parseval's β on the same "
+                   "split: the baseline of the Laplacian term's share (default: this run's Parseval)")
     t.add_argument('--write-final', metavar='CONFIG', help="write the chosen values into CONFIG's variants block "
                    "(e.g. configs/study_final.toml; selection sweeps only)")
     return p
@@ -181,7 +183,7 @@ def _report(a) -> int:
 def _study(a) -> int:
     if not Path(a.run_dir).is_dir(): raise UsageError(f"RUN_DIR {a.run_dir} is not a directory")
     from graphreg.study import run_study
-    with _inputs(): text = run_study(a.run_dir, a.tol, a.alpha, None, a.write_final, a.correction, a.compare_to)
+    with _inputs(): text = run_study(a.run_dir, a.tol, a.alpha, None, a.write_final, a.correction, a.compare_to, a.share_baseline)
     print(text)
     print(f"figures: {Path(a.run_dir)/'figures'}")
     return 0

@@ -20,8 +20,9 @@ __all__ = ['FAMILIES', 'SCORE_FAMILIES', 'STUDY_GRIDS', 'KEYS', 'DEEPFOOL_METRIC
            'CORRECTIONS', 'CLAIMS', 'MASKING_ATTACKS', 'parse_setting', 'job_table', 'setting_table', 'select_settings',
            'selected_variants', 'severity_grids', 'selection_markdown', 'apply_selection', 'median_ci', 'rank_test',
            'median_diff_ci', 'headline_table', 'stats_table', 'adjust_pvalues', 'verdict', 'verdict_table',
-           'effect_table', 'eps_text', 'masking_check', 'effect_shift_plot', 'verdict_shift', 'tradeoff_plot',
-           'format_verdicts', 'format_effects', 'format_verdict_shift', 'study_report', 'run_study']
+           'effect_table', 'setting_beta', 'laplacian_share', 'eps_text', 'masking_check', 'effect_shift_plot',
+           'verdict_shift', 'tradeoff_plot', 'format_verdicts', 'format_effects', 'format_verdict_shift',
+           'study_report', 'run_study']
 
 # %% ../nbs/10_study.ipynb #15c6adc1
 FAMILIES = {'gaussian_noise': 'Gaussian noise', 'fgsm_pixel': 'FGSM before normalization',
@@ -420,6 +421,33 @@ def effect_table(jobs:pd.DataFrame, # `job_table(...)` with one setting per vari
     out['p_adj'] = adjust_pvalues(out.p.values, correction)
     return out
 
+# %% ../nbs/10_study.ipynb #b19cf1a4
+def setting_beta(setting:str, # a `job_table` setting, e.g. 'beta=0.01,gamma=0.003,m=2,k=complete' ('-': no value)
+                ) -> float:
+    "The Parseval β of a setting, or NaN when the setting has none."
+    if not isinstance(setting, str): raise TypeError(f"`setting` must be a string, got {type(setting).__name__}")
+    kv = dict(p.split('=', 1) for p in setting.split(',') if '=' in p)
+    return float(kv['beta']) if 'beta' in kv else float('nan')
+
+def laplacian_share(jobs:pd.DataFrame, # `job_table(...)` of a final comparison with Proposed+Parseval jobs
+                    parseval_jobs=None, # a `job_table(...)` whose Parseval jobs are the baseline (None: those of `jobs`)
+                    correction:str='holm', # adjustment of the p-values over the table, one family (see `adjust_pvalues`)
+                   ) -> pd.DataFrame:
+    "Proposed+Parseval against Parseval on the claims' measures (`effect_table`); `attrs` holds both settings, both β and `same_beta`."
+    for name, j in (('jobs', jobs), ('parseval_jobs', parseval_jobs)):
+        if j is not None and (not isinstance(j, pd.DataFrame) or not {'variant', 'setting', 'seed'} <= set(j.columns)):
+            raise ValueError(f"`{name}` must be a `job_table`")
+    if 'Proposed+Parseval' not in set(jobs.variant): raise ValueError("`jobs` has no Proposed+Parseval jobs")
+    src, name = (jobs, 'jobs') if parseval_jobs is None else (parseval_jobs, 'parseval_jobs')
+    if 'Parseval' not in set(src.variant): raise ValueError(f"`{name}` has no Parseval jobs")
+    both = pd.concat([jobs[jobs.variant == 'Proposed+Parseval'], src[src.variant == 'Parseval']], ignore_index=True)
+    et = effect_table(both, 'Parseval', ['Proposed+Parseval'], [m for _, m, _ in CLAIMS if m in both.columns], correction)
+    st = both.groupby('variant').setting.first()
+    betas = (setting_beta(st['Proposed+Parseval']), setting_beta(st['Parseval']))
+    et.attrs.update(settings=(st['Proposed+Parseval'], st['Parseval']), beta=betas, same_beta=bool(np.isclose(*betas)))
+    return et
+
+
 # %% ../nbs/10_study.ipynb #945c5e95
 MASKING_ATTACKS = ('pgd_linf', 'autoattack_linf', 'square_linf')  # the gradient attack, then the attacks that check it
 
@@ -618,8 +646,8 @@ def format_verdict_shift(vs:pd.DataFrame, # a `verdict_shift` table
                         for h, c, f in (('Δ', 'diff', _num), ('p adj.', 'p_adj', _pval), ('verdict', 'verdict', str))})
     return t.set_index('claim')
 
-def _final_markdown(df, jobs, alpha, authors_csv, correction) -> list:
-    "The verdict, the Laplacian term's share and the masking check of a final comparison, as Markdown lines."
+def _final_markdown(df, jobs, alpha, authors_csv, correction, share=None) -> list:
+    "The verdict, the Laplacian term's share and the masking check of a final comparison, as Markdown lines; `share`: (name, `job_table`) of a Parseval run."
     vt = verdict_table(jobs, alpha, authors_csv=authors_csv, correction=correction)
     if not len(vt): return ['## Verdict', '', 'No verdict yet: no variant to compare with Vanilla has finished a job.']
     fam = f"{CORRECTIONS[correction]}-adjusted over its {len(vt)} tests" if correction != 'none' else 'no multiplicity correction'
@@ -633,11 +661,16 @@ def _final_markdown(df, jobs, alpha, authors_csv, correction) -> list:
         md += [f"Difference to Vanilla of each attack's mean accuracy over the ε all the attacks were run at "
                f"({mc.eps.iloc[0]}); p adjusted over the check's {int((mc.n > 0).sum())} tests, a family of its own.", '',
                markdown_table(tab.rename(columns={'measure': 'attack'}).set_index('variant'))]
-    if {'Parseval', 'Proposed+Parseval'} <= set(jobs.variant):
-        et = effect_table(jobs, 'Parseval', ['Proposed+Parseval'], [m for _, m, _ in CLAIMS if m in jobs.columns], correction)
-        st = jobs.groupby('variant').setting.first()
-        md += [f"## The Laplacian term on top of Parseval (Proposed+Parseval [{st['Proposed+Parseval']}] against Parseval [{st['Parseval']}])", '',
-               f"Difference of medians with a two-sample bootstrap 95% CI; p adjusted over these {len(et)} tests, a family "
+    if 'Proposed+Parseval' in set(jobs.variant) and ('Parseval' in set(jobs.variant) or share is not None):
+        et = laplacian_share(jobs, share[1] if share else None, correction)
+        (spp, spa), (bpp, bpa) = et.attrs['settings'], et.attrs['beta']
+        md += [f"## The Laplacian term on top of Parseval (Proposed+Parseval [{spp}] against Parseval [{spa}]"
+               + (f" of {share[0]})" if share else ")"), '']
+        if not et.attrs['same_beta']:
+            md += [f"**The two use different β ({bpp:g} and {bpa:g}):** these differences mix the Laplacian term with the "
+                   f"change of β, so they are not the term's own share. A run of Parseval at β = {bpp:g} with the same split "
+                   "and tests isolates it (`graphreg study RUN_DIR --share-baseline PARSEVAL_RUN`).", '']
+        md += [f"Difference of medians with a two-sample bootstrap 95% CI; p adjusted over these {len(et)} tests, a family "
                "of its own (a second question, kept apart from the verdict's family).", '', markdown_table(format_effects(et, correction, 'Parseval'))]
     return md
 
@@ -666,6 +699,7 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
                  close:bool=True, # close the figures (False: leave them open to show)
                  correction:str='holm', # multiplicity adjustment of the verdict's p-values ('holm', 'bh' or 'none')
                  compare_to=None, # another final comparison (e.g. the short-training study): draw `effect_shift.png`
+                 share_baseline=None, # a run of Parseval at Proposed+Parseval's β (same split): the baseline of the Laplacian term's share
                 ) -> str:
     "Write RUN_DIR/study.md and the study figures (trade-off, severity curves, training curves, effect shift); return the Markdown."
     import matplotlib.pyplot as plt
@@ -680,6 +714,16 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
     jobs = job_table(df)
     sweep = (jobs.groupby('variant').setting.nunique() > 1).any()
     if sweep and compare_to is not None: raise ValueError("`compare_to` needs a final comparison (one setting per variant) in `run_dir`")
+    share = None
+    if share_baseline is not None:
+        sb = Path(share_baseline)
+        if not sb.is_dir(): raise FileNotFoundError(f"`share_baseline` {share_baseline} is not a directory")
+        if sb.resolve() == rd.resolve(): raise ValueError("`share_baseline` is `run_dir` itself")
+        if sweep or split == 'valid': raise ValueError("`share_baseline` needs a final comparison on the test split in `run_dir`")
+        scfg = load_config(sb/'config.toml') if (sb/'config.toml').is_file() else None
+        if scfg and cfg and scfg.eval.split != split:
+            raise ValueError(f"`share_baseline` {sb} was evaluated on the {scfg.eval.split} split, `run_dir` on the {split} split")
+        share = (sb.name, job_table(load_results(sb)))
     md = [f"# {rd.name}: study report", '',
           f"{len(jobs)} finished jobs, evaluated on the **{split}** split. Accuracies in %; every family's number is "
           "its mean accuracy over the severity grid; medians over seeds.", '']
@@ -701,7 +745,7 @@ def study_report(run_dir, # a run directory of `graphreg run` (selection sweep o
         train_fig = training_curves(log, rd/'figures')
     if sweep: md += ['The verdict needs the final comparison (one setting per variant on the test split).']
     elif split == 'valid': md += ['No verdict: this run was evaluated on the validation split.']
-    else: md += _final_markdown(df, jobs, alpha, authors_csv, correction)
+    else: md += _final_markdown(df, jobs, alpha, authors_csv, correction, share)
     figs = [tradeoff_plot(jobs, rd/'figures'), *severity_curves(df, rd/'figures').values(), *([train_fig] if train_fig else [])]
     if compare_to is not None:
         shift, fig = _shift_markdown(jobs, rd, compare_to, alpha, authors_csv, correction, verdicts=split != 'valid')
@@ -720,6 +764,7 @@ def run_study(run_dir, # a run directory written by `graphreg run`
               write_final=None, # a config whose variants block receives the chosen values (selection sweeps only)
               correction:str='holm', # multiplicity adjustment of the verdict's p-values ('holm', 'bh' or 'none')
               compare_to=None, # another final comparison whose effects are drawn beside this run's (`effect_shift.png`)
+              share_baseline=None, # a run of Parseval at Proposed+Parseval's β: the baseline of the Laplacian term's share
              ) -> str:
     "The study report of a run (written to RUN_DIR/study.md, figures included); optionally write the chosen values into `write_final`."
     rd = Path(run_dir)
@@ -732,7 +777,8 @@ def run_study(run_dir, # a run directory written by `graphreg run`
         if left: raise ValueError(f"`write_final`: {len(left)} of the {len(st)} jobs of {rd} are not finished "
                                   f"({', '.join(left[:3])}{', ...' if len(left) > 3 else ''}); the selection rule needs "
                                   "the whole sweep: finish it with `graphreg run` first")
-    text = study_report(run_dir, tol, alpha, authors_csv, correction=correction, compare_to=compare_to)
+    text = study_report(run_dir, tol, alpha, authors_csv, correction=correction, compare_to=compare_to,
+                        share_baseline=share_baseline)
     if write_final is not None:
         sel = select_settings(job_table(load_results(run_dir)), tol)
         apply_selection(write_final, selected_variants(sel), f"{run_dir}, tolerance {tol:g} point(s)")
