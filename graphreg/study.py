@@ -435,7 +435,7 @@ def laplacian_share(jobs:pd.DataFrame, # `job_table(...)` of a final comparison 
                    ) -> pd.DataFrame:
     "Proposed+Parseval against Parseval on the claims' measures (`effect_table`); `attrs` holds both settings, both β and `same_beta`."
     for name, j in (('jobs', jobs), ('parseval_jobs', parseval_jobs)):
-        if j is not None and (not isinstance(j, pd.DataFrame) or not {'variant', 'setting', 'seed'} <= set(j.columns)):
+        if (name == 'jobs' or j is not None) and (not isinstance(j, pd.DataFrame) or not {'variant', 'setting', 'seed'} <= set(j.columns)):
             raise ValueError(f"`{name}` must be a `job_table`")
     if 'Proposed+Parseval' not in set(jobs.variant): raise ValueError("`jobs` has no Proposed+Parseval jobs")
     src, name = (jobs, 'jobs') if parseval_jobs is None else (parseval_jobs, 'parseval_jobs')
