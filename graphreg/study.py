@@ -20,9 +20,8 @@ __all__ = ['FAMILIES', 'SCORE_FAMILIES', 'STUDY_GRIDS', 'KEYS', 'DEEPFOOL_METRIC
            'CORRECTIONS', 'CLAIMS', 'MASKING_ATTACKS', 'parse_setting', 'job_table', 'setting_table', 'select_settings',
            'selected_variants', 'severity_grids', 'selection_markdown', 'apply_selection', 'median_ci', 'rank_test',
            'median_diff_ci', 'headline_table', 'stats_table', 'adjust_pvalues', 'verdict', 'verdict_table',
-           'effect_table', 'setting_beta', 'laplacian_share', 'eps_text', 'masking_check', 'effect_shift_plot',
-           'verdict_shift', 'tradeoff_plot', 'format_verdicts', 'format_effects', 'format_verdict_shift',
-           'study_report', 'run_study']
+           'effect_table', 'laplacian_share', 'eps_text', 'masking_check', 'effect_shift_plot', 'verdict_shift',
+           'tradeoff_plot', 'format_verdicts', 'format_effects', 'format_verdict_shift', 'study_report', 'run_study']
 
 # %% ../nbs/10_study.ipynb #15c6adc1
 FAMILIES = {'gaussian_noise': 'Gaussian noise', 'fgsm_pixel': 'FGSM before normalization',
@@ -381,10 +380,14 @@ def verdict_table(jobs:pd.DataFrame, # `job_table(...)` of the final comparison 
     return t
 
 # %% ../nbs/10_study.ipynb #542dd5b3
-def _check_comparison(jobs, baseline, name='jobs'):
-    "Raise unless `jobs` is a `job_table` with one setting per variant and some `baseline` jobs."
+def _check_job_table(jobs, name='jobs'):
+    "Raise unless `jobs` is a `job_table`."
     if not isinstance(jobs, pd.DataFrame) or not {'variant', 'setting', 'seed'} <= set(jobs.columns):
         raise ValueError(f"`{name}` must be a `job_table`")
+
+def _check_comparison(jobs, baseline, name='jobs'):
+    "Raise unless `jobs` is a `job_table` with one setting per variant and some `baseline` jobs."
+    _check_job_table(jobs, name)
     if (jobs.groupby('variant').setting.nunique() > 1).any():
         raise ValueError(f"`{name}` holds several settings of a variant: the comparison needs one setting each")
     if baseline not in set(jobs.variant): raise ValueError(f"`baseline` {baseline!r} has no jobs in `{name}`")
@@ -422,28 +425,20 @@ def effect_table(jobs:pd.DataFrame, # `job_table(...)` with one setting per vari
     return out
 
 # %% ../nbs/10_study.ipynb #b19cf1a4
-def setting_beta(setting:str, # a `job_table` setting, e.g. 'beta=0.01,gamma=0.003,m=2,k=complete' ('-': no value)
-                ) -> float:
-    "The Parseval β of a setting, or NaN when the setting has none."
-    if not isinstance(setting, str): raise TypeError(f"`setting` must be a string, got {type(setting).__name__}")
-    kv = dict(p.split('=', 1) for p in setting.split(',') if '=' in p)
-    return float(kv['beta']) if 'beta' in kv else float('nan')
-
 def laplacian_share(jobs:pd.DataFrame, # `job_table(...)` of a final comparison with Proposed+Parseval jobs
                     parseval_jobs=None, # a `job_table(...)` whose Parseval jobs are the baseline (None: those of `jobs`)
                     correction:str='holm', # adjustment of the p-values over the table, one family (see `adjust_pvalues`)
                    ) -> pd.DataFrame:
     "Proposed+Parseval against Parseval on the claims' measures (`effect_table`); `attrs` holds both settings, both β and `same_beta`."
-    for name, j in (('jobs', jobs), ('parseval_jobs', parseval_jobs)):
-        if (name == 'jobs' or j is not None) and (not isinstance(j, pd.DataFrame) or not {'variant', 'setting', 'seed'} <= set(j.columns)):
-            raise ValueError(f"`{name}` must be a `job_table`")
+    _check_job_table(jobs)
+    if parseval_jobs is not None: _check_job_table(parseval_jobs, 'parseval_jobs')
     if 'Proposed+Parseval' not in set(jobs.variant): raise ValueError("`jobs` has no Proposed+Parseval jobs")
     src, name = (jobs, 'jobs') if parseval_jobs is None else (parseval_jobs, 'parseval_jobs')
     if 'Parseval' not in set(src.variant): raise ValueError(f"`{name}` has no Parseval jobs")
     both = pd.concat([jobs[jobs.variant == 'Proposed+Parseval'], src[src.variant == 'Parseval']], ignore_index=True)
     et = effect_table(both, 'Parseval', ['Proposed+Parseval'], [m for _, m, _ in CLAIMS if m in both.columns], correction)
     st = both.groupby('variant').setting.first()
-    betas = (setting_beta(st['Proposed+Parseval']), setting_beta(st['Parseval']))
+    betas = tuple(float(parse_setting(st[v]).get('beta', np.nan)) for v in ('Proposed+Parseval', 'Parseval'))
     et.attrs.update(settings=(st['Proposed+Parseval'], st['Parseval']), beta=betas, same_beta=bool(np.isclose(*betas)))
     return et
 
